@@ -1,0 +1,272 @@
+"""The data model: scenes, per-scene encodings, videos and datasets (the seed's API)."""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODALITIES = ("video", "audio", "text", "caption")
+
+
+class InputError(ValueError):
+    """Bad input: the message names the file and the problem."""
+
+
+@dataclass(frozen=True, order=True)
+class Scene:
+    """A time span of a video, in seconds: ``start`` inclusive, ``end`` exclusive."""
+
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, float]:
+        return {"start": self.start, "end": self.end}
+
+
+def validate_scenes(scenes: Sequence[Scene], duration: float | None, where: str) -> list[Scene]:
+    """Check that scenes are sorted, non-overlapping, non-empty and inside ``[0, duration]``.
+
+    A tolerance of one millisecond absorbs rounding in container durations.
+    """
+    eps = 1e-3
+    if not scenes:
+        raise InputError(f"{where}: precomputed scenes are empty")
+    out: list[Scene] = []
+    for i, s in enumerate(scenes):
+        if not (math.isfinite(s.start) and math.isfinite(s.end)):
+            raise InputError(f"{where}: scene {i} has a non-finite time")
+        if s.start < -eps or s.end <= s.start:
+            raise InputError(f"{where}: scene {i} ({s.start}-{s.end}) is empty or negative")
+        if out and s.start < out[-1].end - eps:
+            raise InputError(
+                f"{where}: scene {i} ({s.start}-{s.end}) overlaps or precedes scene {i - 1} "
+                f"({out[-1].start}-{out[-1].end}); scenes must be sorted and non-overlapping"
+            )
+        if duration is not None and s.end > duration + eps:
+            raise InputError(
+                f"{where}: scene {i} ends at {s.end}s, after the end of the video ({duration:.3f}s)"
+            )
+        out.append(Scene(max(0.0, s.start), s.end if duration is None else min(s.end, duration)))
+    return out
+
+
+@dataclass
+class SceneEncoding:
+    """What the stages produce for one scene. Vectors are float32 numpy arrays or ``None``."""
+
+    video: np.ndarray | None = None
+    audio: np.ndarray | None = None
+    text: np.ndarray | None = None
+    caption: np.ndarray | None = None
+    transcript: str = ""
+    caption_text: str = ""
+    #: Frames (T, H, W, 3) uint8 handed from the video stage to the captioner; never stored.
+    keyframes: np.ndarray | None = None
+    #: Times in seconds of ``keyframes``.
+    keyframe_times: list[float] = field(default_factory=list)
+    #: Stage-specific extras that are stored as JSON (audio events, speaker segments, words...).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The seed's per-scene dictionary (vectors, transcript, caption text, extras)."""
+        return {
+            "video": self.video,
+            "audio": self.audio,
+            "text": self.text,
+            "caption": self.caption,
+            "transcript": self.transcript,
+            "caption_text": self.caption_text,
+            "extras": self.extras,
+        }
+
+
+@dataclass
+class VideoDatapoint:
+    """One video: its scenes and, once encoded, their encodings and the global embeddings."""
+
+    video_path: str
+    video_name: str
+    scenes: list[Scene] = field(default_factory=list)
+    #: Scenes given in the input (``scenes=precomputed`` or any splitter when present).
+    precomputed_scenes: list[Scene] | None = None
+    scene_embeddings: list[SceneEncoding] = field(default_factory=list)
+    global_embeddings: dict[str, np.ndarray] = field(default_factory=dict)
+    has_audio: bool | None = None
+    duration: float | None = None
+
+    def compute_global_embeddings(self) -> dict[str, np.ndarray]:
+        """Mean of the scene vectors per modality, skipping scenes where it is missing."""
+        result: dict[str, np.ndarray] = {}
+        for name in MODALITIES:
+            vectors = [getattr(s, name) for s in self.scene_embeddings]
+            vectors = [v for v in vectors if v is not None]
+            if vectors:
+                result[name] = np.mean(np.stack(vectors).astype(np.float32), axis=0)
+        self.global_embeddings = result
+        return result
+
+
+def _parse_scenes(raw: Any, where: str) -> list[Scene]:
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: 'scenes' must be a list of [start, end] or {{start, end}}")
+    scenes = []
+    for i, item in enumerate(raw):
+        try:
+            if isinstance(item, dict):
+                start, end = float(item["start"]), float(item["end"])
+            else:
+                start, end = (float(x) for x in item)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{where}: scene {i} is not [start, end] or {{start, end}}") from exc
+        scenes.append(Scene(start, end))
+    return validate_scenes(scenes, None, where)
+
+
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".flv"}
+
+
+class VideoDataset:
+    """A list of videos to encode, or encoded (the seed's ``VideoDataset``)."""
+
+    def __init__(self, video_datapoints: Iterable[VideoDatapoint] = (), encoded: bool = False):
+        self.video_datapoints: list[VideoDatapoint] = list(video_datapoints)
+        self.encoded = encoded
+
+    def __len__(self) -> int:
+        return len(self.video_datapoints)
+
+    def __iter__(self) -> Iterator[VideoDatapoint]:
+        return iter(self.video_datapoints)
+
+    def __getitem__(self, i: int) -> VideoDatapoint:
+        return self.video_datapoints[i]
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> VideoDataset:
+        """Read the seed's JSON: a list (or ``{"videos": [...]}``) of entries with ``path``
+        (or ``video_path``), optional ``name`` and optional ``scenes`` (``[[start, end], ...]``).
+        Relative paths are relative to the JSON file."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise InputError(f"{path}: input file not found") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: malformed JSON ({exc})") from exc
+        if isinstance(data, dict):
+            data = data.get("videos", data.get("video_datapoints"))
+        if not isinstance(data, list):
+            raise InputError(f"{path}: expected a list of videos or {{'videos': [...]}}")
+        points = []
+        for i, entry in enumerate(data):
+            where = f"{path} entry {i}"
+            if isinstance(entry, str):
+                entry = {"path": entry}
+            if not isinstance(entry, dict):
+                raise InputError(f"{where}: expected an object with a 'path'")
+            raw_path = entry.get("path", entry.get("video_path"))
+            if not isinstance(raw_path, str) or not raw_path:
+                raise InputError(f"{where}: missing 'path'")
+            video_path = Path(raw_path)
+            if not video_path.is_absolute():
+                video_path = path.parent / video_path
+            name = entry.get("name", entry.get("video_name")) or video_path.stem
+            scenes = None
+            if entry.get("scenes") is not None:
+                scenes = _parse_scenes(entry["scenes"], f"{where} ({video_path})")
+            points.append(
+                VideoDatapoint(str(video_path), str(name), precomputed_scenes=scenes)
+            )
+        return cls(points)
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> VideoDataset:
+        """A JSON file, a folder (its video files, sorted) or a single video file."""
+        path = Path(path)
+        if path.suffix.lower() == ".json":
+            return cls.from_json(path)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+            if not files:
+                raise InputError(f"{path}: folder has no video files ({', '.join(VIDEO_SUFFIXES)})")
+            return cls(VideoDatapoint(str(p), p.stem) for p in files)
+        return cls([VideoDatapoint(str(path), path.stem)])
+
+    def save(self, path: str | Path) -> Path:
+        """Write a pickle (the seed's format). Only for trusted use: see :meth:`load`."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(self._to_plain(), f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> VideoDataset:
+        """Read a pickle written by :meth:`save`.
+
+        Loading a pickle runs arbitrary code: only load files you wrote yourself. The default
+        index is LanceDB (:mod:`egorag_core.store`), which has no such risk.
+        """
+        with open(path, "rb") as f:
+            plain = pickle.load(f)  # noqa: S301 - trusted input only, documented
+        return cls._from_plain(plain)
+
+    def _to_plain(self) -> dict[str, Any]:
+        points = []
+        for p in self.video_datapoints:
+            points.append(
+                {
+                    "video_name": p.video_name,
+                    "video_path": p.video_path,
+                    "scenes": {f"scene_{i}": s.to_dict() for i, s in enumerate(p.scenes)},
+                    "scene_embeddings": {
+                        f"scene_{i}": e.as_dict() for i, e in enumerate(p.scene_embeddings)
+                    },
+                    "global_embeddings": dict(p.global_embeddings),
+                    "has_audio": p.has_audio,
+                    "duration": p.duration,
+                }
+            )
+        return {"video_datapoints": points, "encoded": self.encoded}
+
+    @classmethod
+    def _from_plain(cls, plain: dict[str, Any]) -> VideoDataset:
+        points = []
+        for d in plain["video_datapoints"]:
+            scenes = [Scene(s["start"], s["end"]) for s in d["scenes"].values()]
+            encodings = [
+                SceneEncoding(
+                    video=e["video"],
+                    audio=e["audio"],
+                    text=e["text"],
+                    caption=e["caption"],
+                    transcript=e["transcript"],
+                    caption_text=e["caption_text"],
+                    extras=e.get("extras", {}),
+                )
+                for e in d["scene_embeddings"].values()
+            ]
+            points.append(
+                VideoDatapoint(
+                    d["video_path"],
+                    d["video_name"],
+                    scenes=scenes,
+                    scene_embeddings=encodings,
+                    global_embeddings=d["global_embeddings"],
+                    has_audio=d["has_audio"],
+                    duration=d.get("duration"),
+                )
+            )
+        return cls(points, encoded=plain.get("encoded", False))

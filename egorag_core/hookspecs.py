@@ -1,0 +1,101 @@
+"""Hook specifications: the five extension points of egorag.
+
+Each hook receives a ``register`` callback and calls it once per component the plugin offers::
+
+    register(name, factory, description="")
+
+``name`` is what users select in the config (``video=xclip``). ``factory`` builds the component
+from its options and the run settings: a callable ``factory(options, settings)`` or, to keep
+start-up fast, a string ``"package.module:ClassName"`` that is imported only when the component
+is used. Hook modules must not import torch or other heavy libraries at import time.
+
+Components subclass the base classes in :mod:`egorag_core.components`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+PROJECT = "egorag"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+#: ``register(name, factory, description="")``, as passed to every hook.
+Register = Callable[..., Any]
+
+
+@hookspec
+def register_scene_splitters(register: Register) -> None:
+    """Register scene splitters (config group ``scenes``).
+
+    A scene splitter is a :class:`~egorag_core.components.SceneSplitter`: given a
+    :class:`~egorag_core.components.VideoJob` whose decoder is open, it returns the ordered,
+    non-overlapping scenes that cover the video. The core validates what it returns.
+
+    :param register: call ``register(name, factory, description="")`` for each splitter.
+    """
+
+
+@hookspec
+def register_video_encoders(register: Register) -> None:
+    """Register video encoders (config group ``video``).
+
+    A video encoder is a :class:`~egorag_core.components.StageComponent` that sets, for every
+    scene of the job, ``result.video`` (a float32 vector whose size comes from the model's
+    config) and may hand keyframes on to the captioner in ``result.keyframes`` and
+    ``result.keyframe_times``.
+
+    :param register: call ``register(name, factory, description="")`` for each encoder.
+    """
+
+
+@hookspec
+def register_captioners(register: Register) -> None:
+    """Register captioners (config group ``caption``).
+
+    A captioner is a :class:`~egorag_core.components.StageComponent` that sets
+    ``result.caption_text`` (a clean string) for every scene. It may read the frames the video
+    stage left in ``result.keyframes`` or ask the job's decoder for its own.
+
+    :param register: call ``register(name, factory, description="")`` for each captioner.
+    """
+
+
+@hookspec
+def register_audio_analyzers(register: Register) -> None:
+    """Register audio analyzers (config groups ``audio/asr``, ``audio/embedding``,
+    ``audio/events`` and ``audio/speakers``).
+
+    An audio analyzer is a :class:`~egorag_core.components.StageComponent` run only for videos
+    with an audio track. Depending on its role it sets ``result.transcript``, ``result.audio``
+    (a float32 embedding) or entries of ``result.extras`` (``"events"``, ``"speakers"``,
+    ``"words"``...). ``job.audio()`` gives the whole track once, 16 kHz mono float32.
+
+    :param register: call ``register(name, factory, description="")`` for each analyzer.
+    """
+
+
+@hookspec
+def register_text_encoders(register: Register) -> None:
+    """Register text encoders (config group ``text``).
+
+    A text encoder is a :class:`~egorag_core.components.StageComponent` that sets, for every
+    scene, ``result.text`` (an embedding of the transcript and the caption together) and
+    ``result.caption`` (an embedding of the caption alone).
+
+    :param register: call ``register(name, factory, description="")`` for each encoder.
+    """
+
+
+#: Hook name -> component kind, in pipeline order.
+HOOK_KINDS: dict[str, str] = {
+    "register_scene_splitters": "scenes",
+    "register_video_encoders": "video",
+    "register_captioners": "caption",
+    "register_audio_analyzers": "audio",
+    "register_text_encoders": "text",
+}

@@ -1,0 +1,231 @@
+"""Media: probe a file with ffprobe, decode its frames once, extract its audio once.
+
+Every stage gets frames from the one :class:`VideoFrames` opened for a video, by time or by
+sampling rate, always capped so memory per scene is bounded whatever the scene length.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import InputError, Scene
+
+AUDIO_SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What ffprobe says of a file."""
+
+    path: str
+    duration: float
+    fps: float
+    frame_count: int
+    width: int
+    height: int
+    has_audio: bool
+
+
+def _require(tool: str) -> str:
+    exe = shutil.which(tool)
+    if exe is None:
+        raise RuntimeError(f"{tool} not found: install ffmpeg (e.g. `apt-get install ffmpeg`)")
+    return exe
+
+
+def _rate(text: str | None) -> float:
+    if not text or text in ("0/0", "N/A"):
+        return 0.0
+    num, _, den = text.partition("/")
+    try:
+        return float(num) / float(den or 1)
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Probe ``path``; raise :class:`InputError` naming the file when it is not a usable video."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a video file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    cmd = [_require("ffprobe"), "-v", "error", "-print_format", "json", "-show_format",
+           "-show_streams", "--", str(path)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip().splitlines() or ["unreadable"])[-1]
+        raise InputError(f"{path}: not a readable media file ({detail})")
+    data = json.loads(proc.stdout or "{}")
+    streams = data.get("streams", [])
+    video = next(
+        (s for s in streams if s.get("codec_type") == "video"
+         and not s.get("disposition", {}).get("attached_pic")),
+        None,
+    )  # fmt: skip
+    has_audio = any(s.get("codec_type") == "audio" for s in streams)
+    if video is None:
+        kind = "audio-only file" if has_audio else "no video stream"
+        raise InputError(f"{path}: {kind}; a video track is needed")
+    fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
+    duration = float(video.get("duration") or data.get("format", {}).get("duration") or 0.0)
+    frames = int(video.get("nb_frames") or 0) or int(round(duration * fps))
+    if duration <= 0 and frames and fps:
+        duration = frames / fps
+    if duration <= 0 or fps <= 0:
+        raise InputError(f"{path}: video stream has no duration or frame rate (truncated?)")
+    return VideoInfo(
+        str(path), duration, fps, frames, int(video.get("width", 0)),
+        int(video.get("height", 0)), has_audio,
+    )  # fmt: skip
+
+
+def extract_audio(path: str | Path, start: float = 0.0, end: float | None = None) -> np.ndarray:
+    """The audio of ``path`` (or of ``[start, end)``) as 16 kHz mono float32 in [-1, 1]."""
+    cmd = [_require("ffmpeg"), "-nostdin", "-v", "error"]
+    if start > 0:
+        cmd += ["-ss", f"{start:.3f}"]
+    if end is not None:
+        cmd += ["-t", f"{max(0.0, end - start):.3f}"]
+    cmd += ["-i", str(path), "-vn", "-ac", "1", "-ar", str(AUDIO_SAMPLE_RATE), "-f", "f32le", "-"]
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0:
+        detail = (proc.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+        raise InputError(f"{path}: audio could not be decoded ({detail})")
+    return np.frombuffer(proc.stdout, dtype=np.float32).copy()
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Decoded frames ``(T, H, W, 3)`` uint8 RGB, their frame indices and times in seconds."""
+
+    array: np.ndarray
+    indices: tuple[int, ...]
+    times: tuple[float, ...]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def sample_indices(
+    scene: Scene, fps: float, frame_count: int, sample_fps: float | None, max_frames: int
+) -> list[int]:
+    """Frame indices of ``scene`` at ``sample_fps`` (``None``: every frame), at most ``max_frames``
+    spread uniformly, at least one. Sampled frames sit at the centres of equal time slots."""
+    first = min(frame_count - 1, max(0, int(math.floor(scene.start * fps + 1e-6))))
+    last = max(first, min(frame_count - 1, int(math.ceil(scene.end * fps - 1e-6)) - 1))
+    available = last - first + 1
+    wanted = available if sample_fps is None else max(1, int(round(scene.duration * sample_fps)))
+    n = max(1, min(wanted, available, max_frames))
+    # The centre of each of n equal slots over [first, last + 1).
+    positions = first + (np.arange(n) + 0.5) * (available / n)
+    return sorted({min(last, int(p)) for p in positions})
+
+
+class VideoFrames:
+    """One open decoder for one video; every stage reads its frames through it.
+
+    Frames are cached per request (LRU, bounded by ``cache_bytes``) so a later stage asking for
+    the same frames does not decode them again. :attr:`opens` counts decoder opens (always 1).
+    """
+
+    opens_total = 0  # decoder opens in this process, for tests and benchmarks
+
+    def __init__(self, info: VideoInfo, cache_bytes: int = 256 * 2**20):
+        import decord
+
+        self.info = info
+        try:
+            self._reader = decord.VideoReader(info.path, ctx=decord.cpu(0), num_threads=1)
+        except Exception as exc:  # decord raises its own error types
+            raise InputError(f"{info.path}: video could not be decoded ({_first_line(exc)})") from exc
+        VideoFrames.opens_total += 1
+        self.frame_count = len(self._reader)
+        if self.frame_count == 0:
+            raise InputError(f"{info.path}: video has no frames")
+        self.fps = float(self._reader.get_avg_fps() or info.fps)
+        self.cache_bytes = cache_bytes
+        self._cache: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def duration(self) -> float:
+        return self.frame_count / self.fps
+
+    def get(self, indices: Sequence[int]) -> Frames:
+        """Frames at ``indices`` (clipped to the video)."""
+        idx = tuple(min(self.frame_count - 1, max(0, int(i))) for i in indices)
+        with self._lock:
+            array = self._cache.get(idx)
+            if array is None:
+                try:
+                    array = self._reader.get_batch(list(idx)).asnumpy()
+                except Exception as exc:
+                    raise InputError(
+                        f"{self.info.path}: frames {idx[0]}-{idx[-1]} could not be decoded "
+                        f"({_first_line(exc)})"
+                    ) from exc
+                self._remember(idx, array)
+            else:
+                self._cache.move_to_end(idx)
+        return Frames(array, idx, tuple(i / self.fps for i in idx))
+
+    def _remember(self, key: tuple[int, ...], array: np.ndarray) -> None:
+        if array.nbytes > self.cache_bytes:
+            return
+        self._cache[key] = array
+        while sum(a.nbytes for a in self._cache.values()) > self.cache_bytes:
+            self._cache.popitem(last=False)
+
+    def sample(self, scene: Scene, fps: float | None = 1.0, max_frames: int = 32) -> Frames:
+        """Frames of ``scene`` at ``fps`` frames per second (``None``: all), at most
+        ``max_frames`` of them, spread uniformly over the scene."""
+        return self.get(sample_indices(scene, self.fps, self.frame_count, fps, max_frames))
+
+    def at_times(self, times: Sequence[float]) -> Frames:
+        """The frames shown at ``times`` (seconds)."""
+        return self.get([int(t * self.fps) for t in times])
+
+    def iter_chunks(self, step: int = 1, chunk: int = 64) -> Iterator[Frames]:
+        """Every ``step``-th frame of the whole video in order, ``chunk`` frames at a time
+        (bounded memory; used by scene detection). Not cached."""
+        indices = list(range(0, self.frame_count, step))
+        for i in range(0, len(indices), chunk):
+            part = indices[i : i + chunk]
+            with self._lock:
+                try:
+                    array = self._reader.get_batch(part).asnumpy()
+                except Exception as exc:
+                    raise InputError(
+                        f"{self.info.path}: frame {part[0]} could not be decoded "
+                        f"({_first_line(exc)})"
+                    ) from exc
+            yield Frames(array, tuple(part), tuple(j / self.fps for j in part))
+
+    def close(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self._reader = None
+
+    def __enter__(self) -> VideoFrames:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

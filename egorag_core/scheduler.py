@@ -1,0 +1,245 @@
+"""The model scheduler: plugins declare models, the scheduler loads, shares and releases them.
+
+A plugin never keeps a model itself. It describes each model with a :class:`ModelSpec` and asks
+the scheduler for it while it works::
+
+    with scheduler.use(spec) as model:
+        ...
+
+Two specs with the same ``key`` are one model: it is loaded once and shared. The scheduler knows
+the plan of the run (which stage needs which keys, in order). When every planned model fits the
+memory budget, models stay resident for the whole run; otherwise a stage's models are released
+as soon as no later stage of the current video needs them. Load counts, releases and the peak of
+resident model memory are kept in :attr:`ModelScheduler.stats` for the run report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model a stage needs.
+
+    ``key`` decides sharing: equal keys are one instance. ``load(device)`` builds the model (any
+    object, e.g. a ``(model, processor)`` tuple) already placed on ``device``. ``estimated_bytes``
+    is used to plan against the budget before anything is loaded.
+    """
+
+    key: str
+    load: Callable[[str], Any] = field(compare=False, repr=False)
+    model_id: str = ""
+    estimated_bytes: int = 0
+    random_weights: bool = False
+
+
+@dataclass
+class ModelStats:
+    """What happened to one model key during a run."""
+
+    model_id: str
+    random_weights: bool
+    loads: int = 0
+    releases: int = 0
+    bytes: int = 0
+    load_seconds: float = 0.0
+
+
+def model_bytes(obj: Any) -> int:
+    """Bytes of parameters and buffers of every ``torch.nn.Module`` in ``obj`` (or in a tuple,
+    list or dict of them), without importing torch if nothing imported it."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return 0
+    items = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list | tuple) else [obj]
+    total = 0
+    for item in items:
+        if isinstance(item, torch.nn.Module):
+            tensors = list(item.parameters()) + list(item.buffers())
+            total += sum(t.numel() * t.element_size() for t in tensors)
+        elif hasattr(item, "model") and isinstance(item.model, torch.nn.Module):
+            total += model_bytes(item.model)
+    return total
+
+
+def free_accelerator_memory() -> None:
+    """``gc.collect()`` and, when torch is loaded and CUDA is up, ``torch.cuda.empty_cache()``."""
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+@dataclass
+class _Resident:
+    spec: ModelSpec
+    model: Any
+    users: int = 0
+    releasable: bool = False
+
+
+class ModelScheduler:
+    """Loads, shares and releases models within a memory budget (bytes; ``None`` = unlimited)."""
+
+    def __init__(self, device: str = "cpu", budget_bytes: int | None = None):
+        self.device = device
+        self.budget_bytes = budget_bytes
+        self.stats: dict[str, ModelStats] = {}
+        self.peak_resident_bytes = 0
+        self._resident: dict[str, _Resident] = {}
+        self._plan: list[tuple[str, list[str]]] = []
+        self._keep_all = True
+        self._lock = threading.RLock()
+
+    # -- planning -----------------------------------------------------------------------------
+    def plan(self, stages: Sequence[tuple[str, Sequence[ModelSpec]]]) -> None:
+        """Tell the scheduler which stage needs which models, in the order stages run.
+
+        If the estimates of all models fit the budget, everything stays resident for the run;
+        otherwise models are released after the last stage of a video that needs them.
+        """
+        self._plan = [(stage, [s.key for s in specs]) for stage, specs in stages]
+        unique = {s.key: s for _, specs in stages for s in specs}
+        total = sum(s.estimated_bytes for s in unique.values())
+        self._keep_all = self.budget_bytes is None or total <= self.budget_bytes
+
+    @property
+    def keeps_models_resident(self) -> bool:
+        """True when every planned model fits the budget and stays loaded across videos."""
+        return self._keep_all
+
+    # -- use ------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def use(self, spec: ModelSpec) -> Iterator[Any]:
+        """Yield the model for ``spec``, loading it if needed; it is never released while used."""
+        model = self.acquire(spec)
+        try:
+            yield model
+        finally:
+            self._done_using(spec.key)
+
+    def acquire(self, spec: ModelSpec) -> Any:
+        """Return the model for ``spec`` and count one user; pair with :meth:`use` when possible."""
+        with self._lock:
+            resident = self._resident.get(spec.key)
+            if resident is None:
+                resident = self._load(spec)
+            resident.users += 1
+            resident.releasable = False
+            return resident.model
+
+    def _done_using(self, key: str) -> None:
+        with self._lock:
+            resident = self._resident.get(key)
+            if resident is None:
+                return
+            resident.users -= 1
+            if resident.users == 0 and resident.releasable:
+                self._release(key)
+
+    def _load(self, spec: ModelSpec) -> _Resident:
+        import time
+
+        if self.budget_bytes is not None:
+            self._make_room(spec.estimated_bytes)
+        start = time.perf_counter()
+        model = spec.load(self.device)
+        elapsed = time.perf_counter() - start
+        stats = self.stats.setdefault(spec.key, ModelStats(spec.model_id, spec.random_weights))
+        stats.loads += 1
+        stats.load_seconds += elapsed
+        stats.bytes = model_bytes(model) or spec.estimated_bytes
+        resident = _Resident(spec, model)
+        self._resident[spec.key] = resident
+        self.peak_resident_bytes = max(self.peak_resident_bytes, self.resident_bytes)
+        return resident
+
+    def _make_room(self, needed: int) -> None:
+        """Release idle models (oldest first) until ``needed`` more bytes fit the budget."""
+        assert self.budget_bytes is not None
+        for key in list(self._resident):
+            if self.resident_bytes + needed <= self.budget_bytes:
+                return
+            if self._resident[key].users == 0:
+                self._release(key)
+
+    def _release(self, key: str) -> None:
+        resident = self._resident.pop(key)
+        self.stats[key].releases += 1
+        del resident
+        free_accelerator_memory()
+
+    # -- stage boundaries ---------------------------------------------------------------------
+    def stage_done(self, stage: str) -> list[str]:
+        """Mark the end of ``stage`` for the current video; return the keys released.
+
+        Models no later stage needs are released (immediately, or when their last user is done),
+        unless every planned model fits the budget and so stays resident for the next video.
+        """
+        if self._keep_all:
+            return []
+        names = [name for name, _ in self._plan]
+        later = set()
+        if stage in names:
+            for _, keys in self._plan[names.index(stage) + 1 :]:
+                later.update(keys)
+        released = []
+        with self._lock:
+            for key, resident in list(self._resident.items()):
+                if key in later:
+                    continue
+                if resident.users == 0:
+                    self._release(key)
+                    released.append(key)
+                else:
+                    resident.releasable = True
+        return released
+
+    def release_all(self) -> None:
+        """Release every model not in use (end of run)."""
+        with self._lock:
+            for key, resident in list(self._resident.items()):
+                if resident.users == 0:
+                    self._release(key)
+                else:
+                    resident.releasable = True
+
+    # -- observation ----------------------------------------------------------------------------
+    @property
+    def resident_keys(self) -> list[str]:
+        with self._lock:
+            return list(self._resident)
+
+    @property
+    def resident_bytes(self) -> int:
+        return sum(self.stats[k].bytes for k in self._resident)
+
+    def load_counts(self) -> dict[str, int]:
+        return {key: s.loads for key, s in self.stats.items()}
+
+    def report(self) -> dict[str, Any]:
+        """Per model key: id, random weights or not, loads, releases, bytes, load seconds."""
+        return {
+            "device": self.device,
+            "budget_bytes": self.budget_bytes,
+            "models_kept_resident": self._keep_all,
+            "peak_resident_bytes": self.peak_resident_bytes,
+            "models": {
+                key: {
+                    "model_id": s.model_id,
+                    "random_weights": s.random_weights,
+                    "loads": s.loads,
+                    "releases": s.releases,
+                    "bytes": s.bytes,
+                    "load_seconds": round(s.load_seconds, 3),
+                }
+                for key, s in self.stats.items()
+            },
+        }

