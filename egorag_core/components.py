@@ -75,15 +75,17 @@ class VideoJob:
         b = int(round(scene.end * AUDIO_SAMPLE_RATE))
         return audio[a:b]
 
-    def progress(self, items: Iterable[T], desc: str, total: int | None = None) -> Iterator[T]:
-        """Iterate ``items`` with a progress bar over scenes when progress is shown."""
+    def progress(
+        self, items: Iterable[T], desc: str, total: int | None = None, unit: str = "scene"
+    ) -> Iterator[T]:
+        """Iterate ``items`` with a progress bar (over scenes by default) when progress is shown."""
         if not self.settings.show_progress:
             yield from items
             return
         from tqdm.auto import tqdm
 
         name = Path(self.path).name
-        yield from tqdm(items, desc=f"{name}: {desc}", total=total, leave=False, unit="scene")
+        yield from tqdm(items, desc=f"{name}: {desc}", total=total, leave=False, unit=unit)
 
 
 class Component(ABC):

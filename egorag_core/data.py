@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -181,6 +182,7 @@ class VideoDataset:
             video_path = Path(raw_path)
             if not video_path.is_absolute():
                 video_path = path.parent / video_path
+            video_path = Path(os.path.abspath(video_path))
             name = entry.get("name", entry.get("video_name")) or video_path.stem
             scenes = None
             if entry.get("scenes") is not None:
@@ -200,8 +202,8 @@ class VideoDataset:
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
             if not files:
                 raise InputError(f"{path}: folder has no video files ({', '.join(VIDEO_SUFFIXES)})")
-            return cls(VideoDatapoint(str(p), p.stem) for p in files)
-        return cls([VideoDatapoint(str(path), path.stem)])
+            return cls(VideoDatapoint(os.path.abspath(p), p.stem) for p in files)
+        return cls([VideoDatapoint(os.path.abspath(path), path.stem)])
 
     def save(self, path: str | Path) -> Path:
         """Write a pickle (the seed's format). Only for trusted use: see :meth:`load`."""

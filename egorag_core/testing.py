@@ -39,14 +39,14 @@ def make_video(
     total = 0.0
     for source, seconds in segments:
         sep = ":" if "=" in source else "="
-        cmd += ["-f", "lavfi", "-i", f"{source}{sep}size={size}:rate={fps}:duration={seconds}"]
+        cmd += ["-f", "lavfi", "-t", str(seconds), "-i", f"{source}{sep}size={size}:rate={fps}"]
         total += seconds
     n = len(segments)
     chain = "".join(f"[{i}:v]" for i in range(n)) + f"concat=n={n}:v=1:a=0,format=yuv420p[v]"
     maps = ["-map", "[v]"]
     if audio is not None:
         sep = ":" if "=" in audio else "="
-        cmd += ["-f", "lavfi", "-i", f"{audio}{sep}duration={total}:sample_rate=16000"]
+        cmd += ["-f", "lavfi", "-t", str(total), "-i", f"{audio}{sep}sample_rate=16000"]
         maps += ["-map", f"{n}:a", "-c:a", "aac"]
     cmd += ["-filter_complex", chain, *maps, "-c:v", "libx264", "-g", str(fps), str(path)]
     subprocess.run(cmd, check=True)

@@ -1,0 +1,92 @@
+"""``run_report.json``: per video status and stage times, the models that ran, load counts,
+peak memory. Rewritten atomically after every video, so a killed run leaves a valid report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .components import Settings
+from .scheduler import ModelScheduler
+
+
+@dataclass
+class VideoOutcome:
+    """What happened to one video."""
+
+    video_name: str
+    video_path: str
+    status: str = "pending"  # ok | skipped | failed
+    reason: str = ""
+    scenes: int = 0
+    has_audio: bool | None = None
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    key: str = ""
+    content_hash: str = ""
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if os.uname().sysname == "Darwin" else peak * 1024
+
+
+class RunReport:
+    """Collects outcomes and writes the report file."""
+
+    def __init__(self, path: Path, stages: dict[str, Any], settings: Settings,
+                 scheduler: ModelScheduler):  # fmt: skip
+        self.path = path
+        self.stages = stages
+        self.settings = settings
+        self.scheduler = scheduler
+        self.videos: list[VideoOutcome] = []
+        self.index_path = ""
+        self.started = dt.datetime.now(dt.timezone.utc)
+
+    def add(self, outcome: VideoOutcome) -> None:
+        self.videos.append(outcome)
+        self.write()
+
+    def counts(self) -> dict[str, int]:
+        out = {"ok": 0, "skipped": 0, "failed": 0}
+        for v in self.videos:
+            out[v.status] = out.get(v.status, 0) + 1
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        stage_totals: dict[str, float] = {}
+        for v in self.videos:
+            for stage, seconds in v.stage_seconds.items():
+                stage_totals[stage] = stage_totals.get(stage, 0.0) + seconds
+        scheduler = self.scheduler.report()
+        return {
+            "started": self.started.isoformat(),
+            "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "index": self.index_path,
+            "device": self.settings.device,
+            "tiny_models": self.settings.tiny,
+            "counts": self.counts(),
+            "stages": self.stages,
+            "stage_seconds_total": {k: round(s, 3) for k, s in stage_totals.items()},
+            "model_loads": {k: m["loads"] for k, m in scheduler["models"].items()},
+            "scheduler": scheduler,
+            "peak_rss_bytes": peak_rss_bytes(),
+            "videos": [
+                {**asdict(v), "stage_seconds": {k: round(s, 3) for k, s in v.stage_seconds.items()}}
+                for v in self.videos
+            ],
+        }
+
+    def write(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(self.as_dict(), indent=2, default=str) + "\n")
+        tmp.replace(self.path)
+        return self.path

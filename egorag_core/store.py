@@ -1,0 +1,192 @@
+"""The index: an embedded LanceDB database with a ``scenes`` and a ``videos`` table.
+
+Every finished video is one commit keyed by ``<content hash of the file>-<config fingerprint>``:
+its scene rows are written first (after deleting any left by an interrupted write of the same
+key), then its ``videos`` row, which marks it done. A rerun skips keys present in ``videos``; a
+run killed at any moment loses at most the video in flight and never leaves duplicates, because
+readers and resumes go through the ``videos`` table. Vectors are fixed-size float32 columns
+(``video_vector``, ``audio_vector``, ``text_vector``, ``caption_vector``), added the first time a
+modality appears, so LanceDB can search them and pyarrow/pandas can read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .data import MODALITIES, Scene, SceneEncoding, VideoDatapoint, VideoDataset
+
+SCENES = "scenes"
+VIDEOS = "videos"
+
+
+class StoreError(RuntimeError):
+    """The index cannot take this write (e.g. another vector size for the same column)."""
+
+
+def content_hash(path: str | Path, chunk: int = 2**20) -> str:
+    """SHA-256 of the file's bytes (hex, first 32 characters)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()[:32]
+
+
+def config_fingerprint(stages: Mapping[str, Any]) -> str:
+    """A short hash of the stage configuration that decides the index's content."""
+    text = json.dumps(stages, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _vector_column(vectors: list[np.ndarray | None]) -> pa.Array | None:
+    present = [v for v in vectors if v is not None]
+    if not present:
+        return None
+    dim = int(np.asarray(present[0]).reshape(-1).shape[0])
+    rows = []
+    for v in vectors:
+        if v is None:
+            rows.append(None)
+            continue
+        flat = np.asarray(v, dtype=np.float32).reshape(-1)
+        if flat.shape[0] != dim:
+            raise StoreError(f"vectors of one column differ in size ({flat.shape[0]} vs {dim})")
+        rows.append(flat.tolist())
+    return pa.array(rows, type=pa.list_(pa.float32(), dim))
+
+
+def _with_vectors(columns: dict[str, Any], vectors: dict[str, list[np.ndarray | None]]) -> pa.Table:
+    table = pa.table(columns)
+    for name, values in vectors.items():
+        array = _vector_column(values)
+        if array is not None:
+            table = table.append_column(f"{name}_vector", array)
+    return table
+
+
+class LanceStore:
+    """The egorag index at ``path`` (a folder; created on first write)."""
+
+    def __init__(self, path: str | Path):
+        import lancedb
+
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._db = lancedb.connect(str(self.path))
+        self._lock = threading.Lock()
+
+    def _table(self, name: str):
+        return self._db.open_table(name) if name in self._db.table_names() else None
+
+    def done_keys(self) -> set[str]:
+        """Keys of every committed video."""
+        table = self._table(VIDEOS)
+        if table is None:
+            return set()
+        return set(table.to_arrow().column("key").to_pylist())
+
+    def _write(self, name: str, data: pa.Table) -> None:
+        table = self._table(name)
+        if table is None:
+            self._db.create_table(name, data=data)
+            return
+        schema = table.schema
+        for field in data.schema:
+            if field.name not in schema.names:
+                table.add_columns(field)
+            elif schema.field(field.name).type != field.type:
+                raise StoreError(
+                    f"{self.path}: column {name}.{field.name} holds {schema.field(field.name).type},"
+                    f" this run gives {field.type}; use another store.path for this config"
+                )
+        table.add(data)
+
+    def commit(self, key: str, point: VideoDatapoint, content: str, fingerprint: str,
+               config: Mapping[str, Any]) -> None:  # fmt: skip
+        """Write one finished video atomically (scenes, then the ``videos`` row)."""
+        n = len(point.scenes)
+        scenes = _with_vectors(
+            {
+                "key": [key] * n,
+                "video_name": [point.video_name] * n,
+                "video_path": [point.video_path] * n,
+                "scene_index": pa.array(range(n), type=pa.int32()),
+                "start": pa.array([s.start for s in point.scenes], type=pa.float64()),
+                "end": pa.array([s.end for s in point.scenes], type=pa.float64()),
+                "transcript": [e.transcript for e in point.scene_embeddings],
+                "caption_text": [e.caption_text for e in point.scene_embeddings],
+                "extras": [json.dumps(e.extras, default=str) for e in point.scene_embeddings],
+            },
+            {m: [getattr(e, m) for e in point.scene_embeddings] for m in MODALITIES},
+        )
+        video = _with_vectors(
+            {
+                "key": [key],
+                "content_hash": [content],
+                "config_fingerprint": [fingerprint],
+                "video_name": [point.video_name],
+                "video_path": [point.video_path],
+                "duration": pa.array([point.duration], type=pa.float64()),
+                "has_audio": [bool(point.has_audio)],
+                "num_scenes": pa.array([n], type=pa.int32()),
+                "encoded_at": [dt.datetime.now(dt.timezone.utc).isoformat()],
+                "config": [json.dumps(config, sort_keys=True, default=str)],
+            },
+            {m: [point.global_embeddings.get(m)] for m in MODALITIES},
+        )
+        with self._lock:
+            stale = self._table(SCENES)
+            if stale is not None:
+                stale.delete(f"key = '{key}'")
+            self._write(SCENES, scenes)
+            self._write(VIDEOS, video)
+
+    def read(self) -> VideoDataset:
+        """Every committed video with its scenes, as a :class:`VideoDataset`."""
+        videos, scenes = self._table(VIDEOS), self._table(SCENES)
+        if videos is None or scenes is None:
+            return VideoDataset(encoded=True)
+        scene_rows: dict[str, list[dict[str, Any]]] = {}
+        for row in scenes.to_arrow().to_pylist():
+            scene_rows.setdefault(row["key"], []).append(row)
+        points = []
+        for row in videos.to_arrow().to_pylist():
+            rows = sorted(scene_rows.get(row["key"], []), key=lambda r: r["scene_index"])
+            points.append(
+                VideoDatapoint(
+                    row["video_path"],
+                    row["video_name"],
+                    scenes=[Scene(r["start"], r["end"]) for r in rows],
+                    scene_embeddings=[_encoding(r) for r in rows],
+                    global_embeddings={
+                        m: np.asarray(row[f"{m}_vector"], dtype=np.float32)
+                        for m in MODALITIES
+                        if row.get(f"{m}_vector") is not None
+                    },
+                    has_audio=row["has_audio"],
+                    duration=row["duration"],
+                )
+            )
+        return VideoDataset(points, encoded=True)
+
+
+def _encoding(row: dict[str, Any]) -> SceneEncoding:
+    vectors = {
+        m: None if row.get(f"{m}_vector") is None else np.asarray(row[f"{m}_vector"], np.float32)
+        for m in MODALITIES
+    }
+    return SceneEncoding(
+        **vectors,
+        transcript=row["transcript"],
+        caption_text=row["caption_text"],
+        extras=json.loads(row["extras"] or "{}"),
+    )

@@ -1,0 +1,1 @@
+"""egorag text encoder on sentence-transformers."""

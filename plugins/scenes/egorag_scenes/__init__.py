@@ -1,0 +1,1 @@
+"""egorag scene splitters."""

@@ -1,0 +1,103 @@
+"""Scene splitters: PySceneDetect detectors fed from the core's decoder, fixed windows, and
+scenes given in the input."""
+
+from __future__ import annotations
+
+import math
+
+from egorag_core.components import SceneSplitter, VideoJob
+from egorag_core.data import InputError, Scene
+
+
+def scenes_from_cuts(cuts: list[float], duration: float, min_length: float = 0.0) -> list[Scene]:
+    """Scenes between consecutive cut times over ``[0, duration]``; cuts closer than
+    ``min_length`` to the previous boundary or to the end are dropped."""
+    bounds = [0.0]
+    for t in sorted(cuts):
+        if min_length <= t - bounds[-1] and min_length <= duration - t and 0 < t < duration:
+            bounds.append(t)
+    bounds.append(duration)
+    return [Scene(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+class _DetectorSplitter(SceneSplitter):
+    """Runs a PySceneDetect detector over every ``frame_skip + 1``-th frame of the core's decoder
+    (one decode, downscaled as PySceneDetect does)."""
+
+    def _detector(self, fps: float):
+        raise NotImplementedError
+
+    def split(self, job: VideoJob) -> list[Scene]:
+        import cv2
+        from scenedetect.common import FrameTimecode
+        from scenedetect.scene_manager import compute_downscale_factor
+
+        frames = job.frames
+        step = int(self.options.get("frame_skip", 0)) + 1
+        factor = compute_downscale_factor(max(job.info.width, 1))
+        detector = self._detector(frames.fps)
+        cuts: list[float] = []
+        last = 0
+        chunks = frames.iter_chunks(step=step, chunk=int(self.options.get("chunk_frames", 64)))
+        total = math.ceil(frames.frame_count / step / int(self.options.get("chunk_frames", 64)))
+        for chunk in job.progress(chunks, "scene detection", total=total, unit="chunk"):
+            for index, rgb in zip(chunk.indices, chunk.array, strict=True):
+                bgr = rgb[..., ::-1]
+                if factor > 1:
+                    h, w = bgr.shape[:2]
+                    size = (max(1, int(w / factor)), max(1, int(h / factor)))
+                    bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+                found = detector.process_frame(FrameTimecode(index, frames.fps), bgr)
+                cuts += [c.seconds for c in found]
+                last = index
+        cuts += [c.seconds for c in detector.post_process(FrameTimecode(last, frames.fps))]
+        return scenes_from_cuts(cuts, frames.duration, float(self.options.get("min_seconds", 0)))
+
+
+class ContentSplitter(_DetectorSplitter):
+    """Cuts where the HSV content changes fast (PySceneDetect ``ContentDetector``)."""
+
+    def _detector(self, fps: float):
+        from scenedetect import ContentDetector
+
+        return ContentDetector(
+            threshold=float(self.options.get("threshold", 27.0)),
+            min_scene_len=int(self.options.get("min_scene_len", 15)),
+        )
+
+
+class AdaptiveSplitter(_DetectorSplitter):
+    """Cuts relative to a rolling average of content change (``AdaptiveDetector``)."""
+
+    def _detector(self, fps: float):
+        from scenedetect import AdaptiveDetector
+
+        return AdaptiveDetector(
+            adaptive_threshold=float(self.options.get("adaptive_threshold", 3.0)),
+            min_scene_len=int(self.options.get("min_scene_len", 15)),
+            window_width=int(self.options.get("window_width", 2)),
+            min_content_val=float(self.options.get("min_content_val", 15.0)),
+        )
+
+
+class FixedSplitter(SceneSplitter):
+    """Windows of ``seconds`` each; a last window shorter than ``min_last_seconds`` joins the
+    previous one."""
+
+    def split(self, job: VideoJob) -> list[Scene]:
+        length = float(self.options.get("seconds", 10.0))
+        if length <= 0:
+            raise ValueError("scenes.seconds must be positive")
+        duration = job.frames.duration
+        cuts = [length * k for k in range(1, math.ceil(duration / length))]
+        return scenes_from_cuts(cuts, duration, float(self.options.get("min_last_seconds", 0.0)))
+
+
+class PrecomputedSplitter(SceneSplitter):
+    """The scenes given for the video in the input JSON (``"scenes": [[start, end], ...]``)."""
+
+    def split(self, job: VideoJob) -> list[Scene]:
+        scenes = job.datapoint.precomputed_scenes
+        if not scenes:
+            raise InputError(f"{job.path}: scenes=precomputed but the input gives no scenes")
+        return list(scenes)
