@@ -88,7 +88,7 @@ class VideoJob:
         yield from tqdm(items, desc=f"{name}: {desc}", total=total, leave=False, unit=unit)
 
 
-class Component(ABC):
+class Component:
     """Common to every component: options from the config, run settings, declared models."""
 
     def __init__(self, options: Mapping[str, Any], settings: Settings):
@@ -102,6 +102,7 @@ class Component(ABC):
     def check(self) -> None:
         """Before any work: raise :class:`egorag_core.models.ModelUnavailable` with one line
         naming the model and how to fix it when a needed model cannot be had."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """What ran, for the run report: component name and its models' ids."""
@@ -113,7 +114,7 @@ class Component(ABC):
         }
 
 
-class SceneSplitter(Component):
+class SceneSplitter(Component, ABC):
     """Splits a video into scenes (config group ``scenes``)."""
 
     @abstractmethod
@@ -121,7 +122,7 @@ class SceneSplitter(Component):
         """Return ordered, non-overlapping scenes covering ``job``'s video."""
 
 
-class StageComponent(Component):
+class StageComponent(Component, ABC):
     """A video encoder, captioner, audio analyzer or text encoder."""
 
     @abstractmethod

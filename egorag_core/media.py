@@ -150,7 +150,8 @@ class VideoFrames:
         try:
             self._reader = decord.VideoReader(info.path, ctx=decord.cpu(0), num_threads=1)
         except Exception as exc:  # decord raises its own error types
-            raise InputError(f"{info.path}: video could not be decoded ({_first_line(exc)})") from exc
+            detail = _first_line(exc)
+            raise InputError(f"{info.path}: video could not be decoded ({detail})") from exc
         VideoFrames.opens_total += 1
         self.frame_count = len(self._reader)
         if self.frame_count == 0:

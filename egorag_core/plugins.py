@@ -121,7 +121,8 @@ def load_plugins(extra: Iterable[object] = ()) -> PluginHost:
                 _kind: str = kind,
                 _plugin: str = plugin_name,
             ) -> None:
-                host.registry[_kind][name] = Registration(_kind, name, factory, _plugin, description)
+                reg = Registration(_kind, name, factory, _plugin, description)
+                host.registry[_kind][name] = reg
 
             try:
                 impl.function(register)

@@ -58,7 +58,10 @@ def model_bytes(obj: Any) -> int:
     torch = sys.modules.get("torch")
     if torch is None:
         return 0
-    items = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list | tuple) else [obj]
+    if isinstance(obj, dict):
+        items = list(obj.values())
+    else:
+        items = list(obj) if isinstance(obj, list | tuple) else [obj]
     total = 0
     for item in items:
         if isinstance(item, torch.nn.Module):

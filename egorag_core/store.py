@@ -103,10 +103,10 @@ class LanceStore:
         for field in data.schema:
             if field.name not in schema.names:
                 table.add_columns(field)
-            elif schema.field(field.name).type != field.type:
+            elif (held := schema.field(field.name).type) != field.type:
                 raise StoreError(
-                    f"{self.path}: column {name}.{field.name} holds {schema.field(field.name).type},"
-                    f" this run gives {field.type}; use another store.path for this config"
+                    f"{self.path}: column {name}.{field.name} holds {held}, this run gives "
+                    f"{field.type}; use another store.path for this config"
                 )
         table.add(data)
 

@@ -81,7 +81,8 @@ def open_job(
     settings = settings or Settings(show_progress=False)
     scheduler = scheduler or ModelScheduler(settings.device)
     with VideoFrames(info) as frames:
-        job = VideoJob(VideoDatapoint(str(path), Path(path).stem), info, frames, scheduler, settings)
+        point = VideoDatapoint(str(path), Path(path).stem)
+        job = VideoJob(point, info, frames, scheduler, settings)
         job.scenes = list(scenes) if scenes else [Scene(0.0, frames.duration)]
         job.results = [SceneEncoding() for _ in job.scenes]
         yield job

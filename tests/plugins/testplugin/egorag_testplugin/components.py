@@ -1,0 +1,58 @@
+"""Colour-histogram scene embeddings and dominant-colour captions: real frames, no weights."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from egorag_core.components import StageComponent, VideoJob
+from egorag_core.scheduler import ModelSpec
+
+COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255),
+           "black": (0, 0, 0), "yellow": (255, 255, 0), "grey": (128, 128, 128)}  # fmt: skip
+
+
+class _Bins:
+    """A stand-in "model" the scheduler loads: the histogram bin edges."""
+
+    def __init__(self, bins: int):
+        self.edges = np.linspace(0, 256, bins + 1)
+
+
+class ColorHistogramEncoder(StageComponent):
+    """Per scene: a normalised per-channel histogram of the sampled frames (3 * bins floats)."""
+
+    def models(self) -> list[ModelSpec]:
+        bins = int(self.options.get("bins", 8))
+        return [ModelSpec(f"colorhist-bins:{bins}", lambda device: _Bins(bins), f"bins={bins}")]
+
+    def process(self, job: VideoJob) -> None:
+        (spec,) = self.models()
+        delay = float(self.options.get("seconds_per_scene", 0.0))
+        with job.scheduler.use(spec) as bins:
+            for i in job.progress(range(len(job.scenes)), "colorhist"):
+                fps = float(self.options.get("fps", 2.0))
+                cap = int(self.options.get("max_frames", 8))
+                frames = job.frames.sample(job.scenes[i], fps, cap)
+                hist = [np.histogram(frames.array[..., c], bins.edges)[0] for c in range(3)]
+                vec = np.concatenate(hist).astype(np.float32)
+                job.results[i].video = vec / max(float(vec.sum()), 1.0)
+                job.results[i].keyframes = frames.array
+                job.results[i].keyframe_times = list(frames.times)
+                time.sleep(delay)
+
+
+class ColorNameCaptioner(StageComponent):
+    """Per scene: "mostly <colour>" from the mean colour of the keyframes (or sampled frames)."""
+
+    def process(self, job: VideoJob) -> None:
+        names = list(COLOURS)
+        table = np.array([COLOURS[n] for n in names], dtype=np.float32)
+        for i in job.progress(range(len(job.scenes)), "colorname"):
+            frames = job.results[i].keyframes
+            if frames is None:
+                frames = job.frames.sample(job.scenes[i], 1.0, 4).array
+            mean = frames.reshape(-1, 3).mean(axis=0)
+            nearest = int(np.argmin(((table - mean) ** 2).sum(axis=1)))
+            job.results[i].caption_text = f"mostly {names[nearest]}"
