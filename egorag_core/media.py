@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,35 +136,87 @@ def sample_indices(
 
 
 class VideoFrames:
-    """One open decoder for one video; every stage reads its frames through it.
+    """One open decoder (PyAV) for one video; every stage reads its frames through it.
 
-    Frames are cached per request (LRU, bounded by ``cache_bytes``) so a later stage asking for
-    the same frames does not decode them again. :attr:`opens` counts decoder opens (always 1).
+    Requests are served in order from the current position, seeking only backwards or far
+    ahead, so a stage that walks its scenes in order decodes the video about once. Frames are
+    cached per request (LRU, bounded by ``cache_bytes``) so a later stage asking for the same
+    frames does not decode them again. :attr:`opens_total` counts decoder opens in the process.
     """
 
-    opens_total = 0  # decoder opens in this process, for tests and benchmarks
+    opens_total = 0
+    #: Decode forward rather than seek when the next wanted frame is at most this far ahead.
+    seek_threshold = 96
 
     def __init__(self, info: VideoInfo, cache_bytes: int = 256 * 2**20):
-        import decord
+        import av
 
         self.info = info
         try:
-            self._reader = decord.VideoReader(info.path, ctx=decord.cpu(0), num_threads=1)
-        except Exception as exc:  # decord raises its own error types
+            self._container = av.open(info.path)
+            self._stream = self._container.streams.video[0]
+        except Exception as exc:  # PyAV raises its own error types
             detail = _first_line(exc)
             raise InputError(f"{info.path}: video could not be decoded ({detail})") from exc
         VideoFrames.opens_total += 1
-        self.frame_count = len(self._reader)
-        if self.frame_count == 0:
-            raise InputError(f"{info.path}: video has no frames")
-        self.fps = float(self._reader.get_avg_fps() or info.fps)
+        self._stream.thread_type = "AUTO"
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        self.fps = float(rate) if rate else info.fps
+        self.frame_count = max(1, int(self._stream.frames or 0) or info.frame_count)
+        self._time_base = float(self._stream.time_base or 0) or 1.0 / self.fps
+        start = self._stream.start_time
+        self._start = float(start * self._time_base) if start is not None else 0.0
         self.cache_bytes = cache_bytes
         self._cache: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._frames: Iterator[Any] | None = None
+        self._position = -1  # index of the last decoded frame
+        self._last: np.ndarray | None = None
 
     @property
     def duration(self) -> float:
         return self.frame_count / self.fps
+
+    # -- decoding -----------------------------------------------------------------------------
+    def _index_of(self, frame: Any) -> int:
+        if frame.pts is None:
+            return self._position + 1
+        return int(round((frame.pts * self._time_base - self._start) * self.fps))
+
+    def _seek(self, index: int) -> None:
+        """Position the decoder before ``index`` (at a keyframe at or before it)."""
+        target = int((index / self.fps + self._start) / self._time_base)
+        self._container.seek(max(0, target), stream=self._stream, backward=True, any_frame=False)
+        self._frames = self._container.decode(self._stream)
+        self._position = -1
+
+    def _decode_until(self, wanted: list[int]) -> dict[int, np.ndarray]:
+        """Decode forward and return the frames at the sorted ``wanted`` indices. A wanted index
+        past the last decodable frame gets the last frame (container counts can overshoot)."""
+        out: dict[int, np.ndarray] = {}
+        first = wanted[0]
+        if self._frames is None or first <= self._position or first - self._position > \
+                self.seek_threshold:  # fmt: skip
+            self._seek(first)
+        pending = list(wanted)
+        assert self._frames is not None
+        for frame in self._frames:
+            index = self._index_of(frame)
+            self._position = index
+            if index < pending[0]:
+                continue
+            array = frame.to_ndarray(format="rgb24")
+            self._last = array
+            while pending and pending[0] <= index:
+                out[pending.pop(0)] = array
+            if not pending:
+                return out
+        self._frames = None  # end of stream: the next request seeks
+        if self._last is None:
+            raise InputError(f"{self.info.path}: no frame could be decoded")
+        for index in pending:
+            out[index] = self._last
+        return out
 
     def get(self, indices: Sequence[int]) -> Frames:
         """Frames at ``indices`` (clipped to the video)."""
@@ -172,12 +225,16 @@ class VideoFrames:
             array = self._cache.get(idx)
             if array is None:
                 try:
-                    array = self._reader.get_batch(list(idx)).asnumpy()
+                    frames = self._decode_until(sorted(set(idx)))
+                except InputError:
+                    raise
                 except Exception as exc:
+                    self._frames = None
                     raise InputError(
                         f"{self.info.path}: frames {idx[0]}-{idx[-1]} could not be decoded "
                         f"({_first_line(exc)})"
                     ) from exc
+                array = np.stack([frames[i] for i in idx])
                 self._remember(idx, array)
             else:
                 self._cache.move_to_end(idx)
@@ -202,23 +259,31 @@ class VideoFrames:
     def iter_chunks(self, step: int = 1, chunk: int = 64) -> Iterator[Frames]:
         """Every ``step``-th frame of the whole video in order, ``chunk`` frames at a time
         (bounded memory; used by scene detection). Not cached."""
-        indices = list(range(0, self.frame_count, step))
-        for i in range(0, len(indices), chunk):
-            part = indices[i : i + chunk]
-            with self._lock:
-                try:
-                    array = self._reader.get_batch(part).asnumpy()
-                except Exception as exc:
-                    raise InputError(
-                        f"{self.info.path}: frame {part[0]} could not be decoded "
-                        f"({_first_line(exc)})"
-                    ) from exc
-            yield Frames(array, tuple(part), tuple(j / self.fps for j in part))
+        for start in range(0, self.frame_count, step * chunk):
+            part = list(range(start, min(self.frame_count, start + step * chunk), step))
+            yield self.get_uncached(part)
+
+    def get_uncached(self, indices: Sequence[int]) -> Frames:
+        """Like :meth:`get` for sorted ``indices``, without touching the cache."""
+        with self._lock:
+            try:
+                frames = self._decode_until(list(indices))
+            except InputError:
+                raise
+            except Exception as exc:
+                self._frames = None
+                raise InputError(
+                    f"{self.info.path}: frame {indices[0]} could not be decoded "
+                    f"({_first_line(exc)})"
+                ) from exc
+        array = np.stack([frames[i] for i in indices])
+        return Frames(array, tuple(indices), tuple(i / self.fps for i in indices))
 
     def close(self) -> None:
         with self._lock:
             self._cache.clear()
-            self._reader = None
+            self._frames = None
+            self._container.close()
 
     def __enter__(self) -> VideoFrames:
         return self
