@@ -26,13 +26,13 @@ system:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg espeak-ng >/dev/null; \
 	fi
 
-$(STAMP): pyproject.toml constraints.txt $(addsuffix pyproject.toml,$(PLUGINS)) \
-          tests/plugins/testplugin/pyproject.toml
+$(STAMP): pyproject.toml constraints.txt requirements-dev.txt \
+          $(addsuffix pyproject.toml,$(PLUGINS)) tests/plugins/testplugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip "setuptools<81" wheel
 	$(PIP_INSTALL) torch==2.13.0
-	$(PIP_INSTALL) -e ".[test,tiny]" $(addprefix -e ,$(PLUGINS)) -e tests/plugins/testplugin \
-	  scikit-video
+	$(PIP_INSTALL) -r requirements-dev.txt
+	$(PIP_INSTALL) --no-deps openai-whisper
 	@if $(PIP) list 2>/dev/null | grep -iE '^(torchvision|torchaudio|torchcodec) '; then \
 	  echo "torchvision/torchaudio/torchcodec break transformers on CPU torch: remove them"; \
 	  exit 1; fi

@@ -60,7 +60,6 @@ def _hydra_main(cfg: Any) -> int:
         outcome = run(plain, dataset, output_dir, choices=choices)
     except (ConfigError, InputError, StoreError) as exc:
         log.error("%s", exc)
-        print(f"egorag: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START
     counts = outcome.report.counts()
     summary = (
@@ -68,10 +67,6 @@ def _hydra_main(cfg: Any) -> int:
         f"index: {outcome.report.index_path}; report: {outcome.report.path}"
     )
     log.info(summary)
-    print(f"egorag: {summary}")
-    for video in outcome.report.videos:
-        if video.status == "failed":
-            print(f"egorag: failed: {video.reason}", file=sys.stderr)
     return EXIT_FAILED_VIDEOS if counts["failed"] else 0
 
 

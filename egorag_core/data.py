@@ -101,6 +101,8 @@ class VideoDatapoint:
     scenes: list[Scene] = field(default_factory=list)
     #: Scenes given in the input (``scenes=precomputed`` or any splitter when present).
     precomputed_scenes: list[Scene] | None = None
+    #: A problem found in this video's input entry; the video fails with it, the others run.
+    input_error: str | None = None
     scene_embeddings: list[SceneEncoding] = field(default_factory=list)
     global_embeddings: dict[str, np.ndarray] = field(default_factory=dict)
     has_audio: bool | None = None
@@ -119,6 +121,8 @@ class VideoDatapoint:
 
 
 def _parse_scenes(raw: Any, where: str) -> list[Scene]:
+    """``[[start, end], ...]`` or ``[{start, end}, ...]`` as scenes (validated later, per video,
+    against the video's duration)."""
     if not isinstance(raw, list):
         raise InputError(f"{where}: 'scenes' must be a list of [start, end] or {{start, end}}")
     scenes = []
@@ -131,7 +135,7 @@ def _parse_scenes(raw: Any, where: str) -> list[Scene]:
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{where}: scene {i} is not [start, end] or {{start, end}}") from exc
         scenes.append(Scene(start, end))
-    return validate_scenes(scenes, None, where)
+    return scenes
 
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".flv"}
@@ -184,12 +188,15 @@ class VideoDataset:
                 video_path = path.parent / video_path
             video_path = Path(os.path.abspath(video_path))
             name = entry.get("name", entry.get("video_name")) or video_path.stem
-            scenes = None
+            point = VideoDatapoint(str(video_path), str(name))
             if entry.get("scenes") is not None:
-                scenes = _parse_scenes(entry["scenes"], f"{where} ({video_path})")
-            points.append(
-                VideoDatapoint(str(video_path), str(name), precomputed_scenes=scenes)
-            )
+                try:
+                    point.precomputed_scenes = _parse_scenes(
+                        entry["scenes"], f"{video_path} ({where})"
+                    )
+                except InputError as exc:
+                    point.input_error = str(exc)
+            points.append(point)
         return cls(points)
 
     @classmethod

@@ -287,9 +287,14 @@ def run(
         outcome = VideoOutcome(point.video_name, point.video_path)
         started = time.perf_counter()
         try:
+            if point.input_error:
+                raise InputError(point.input_error)
             info = probe(point.video_path)
             outcome.content_hash = content_hash(point.video_path)
             outcome.key = f"{outcome.content_hash}-{fingerprint}"
+            if point.precomputed_scenes:  # the given scenes decide the output too
+                scenes = [s.to_dict() for s in point.precomputed_scenes]
+                outcome.key += "-" + config_fingerprint({"scenes": scenes})[:8]
             if outcome.key in done:
                 outcome.status, outcome.reason = "skipped", "already in the index"
                 return outcome
@@ -311,11 +316,14 @@ def run(
     points = list(dataset)
     try:
         for point, outcome in _progress(executor.map(work, points), len(points), settings):
-            if outcome.status == "ok":
+            if outcome.status == "ok" and outcome.key in done:
+                outcome.status, outcome.reason = "skipped", "listed twice; already in the index"
+            elif outcome.status == "ok":
                 try:
                     start = time.perf_counter()
                     store.commit(outcome.key, point, outcome.content_hash, fingerprint, stages)
                     outcome.stage_seconds["store"] = time.perf_counter() - start
+                    done.add(outcome.key)
                     encoded.append(point)
                 except Exception as exc:
                     outcome.status = "failed"

@@ -85,7 +85,7 @@ class LanceStore:
         self._lock = threading.Lock()
 
     def _table(self, name: str):
-        return self._db.open_table(name) if name in self._db.table_names() else None
+        return self._db.open_table(name) if name in self._db.list_tables().tables else None
 
     def done_keys(self) -> set[str]:
         """Keys of every committed video."""
@@ -144,9 +144,10 @@ class LanceStore:
             {m: [point.global_embeddings.get(m)] for m in MODALITIES},
         )
         with self._lock:
-            stale = self._table(SCENES)
-            if stale is not None:
-                stale.delete(f"key = '{key}'")
+            for name in (SCENES, VIDEOS):  # rows of an interrupted or repeated write
+                table = self._table(name)
+                if table is not None:
+                    table.delete(f"key = '{key}'")
             self._write(SCENES, scenes)
             self._write(VIDEOS, video)
 

@@ -1,0 +1,134 @@
+"""AudioSet sound events with transformers ``ASTForAudioClassification``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from egorag_core.components import Settings, StageComponent, VideoJob
+from egorag_core.media import AUDIO_SAMPLE_RATE
+from egorag_core.models import ModelSource, resolve_model
+from egorag_core.scheduler import ModelSpec
+
+from .audio import folder_bytes, resample, windows
+
+OPTION = "audio.events.model"
+DEFAULTS: dict[str, Any] = {"model": "MIT/ast-finetuned-audioset-10-10-0.4593", "threshold": 0.3,
+                            "top_k": 5, "batch_size": 8, "min_window_s": 0.5}
+#: Frame shift of the AST (Kaldi fbank) features, seconds.
+FRAME_SHIFT_S = 0.01
+
+
+def build_tiny_ast(folder: Path) -> None:
+    """A tiny random-weight AST tagger (real config with labels, feature extractor, files)."""
+    from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
+
+    labels = ["Speech", "Music", "Vehicle", "Bird", "Silence"]
+    config = ASTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                       intermediate_size=64, num_mel_bins=32, max_length=200,
+                       id2label=dict(enumerate(labels)),
+                       label2id={name: i for i, name in enumerate(labels)})
+    ASTForAudioClassification(config).save_pretrained(folder)
+    ASTFeatureExtractor(num_mel_bins=32, max_length=200, sampling_rate=AUDIO_SAMPLE_RATE
+                        ).save_pretrained(folder)
+
+
+def _load(location: str, device: str) -> tuple[Any, Any]:
+    from transformers import ASTForAudioClassification, AutoFeatureExtractor
+
+    model = ASTForAudioClassification.from_pretrained(location).to(device).eval()
+    return model, AutoFeatureExtractor.from_pretrained(location)
+
+
+def merge_events(per_window: list[list[tuple[str, float]]], spans: list[tuple[float, float]],
+                 top_k: int) -> list[dict[str, Any]]:
+    """Join a label's events in consecutive windows (score = max); the ``top_k`` best."""
+    events: list[dict[str, Any]] = []
+    open_: dict[str, dict[str, Any]] = {}
+    for labels, (start, end) in zip(per_window, spans, strict=True):
+        current = {}
+        for label, score in labels:
+            ev = open_.get(label)
+            if ev is not None and abs(ev["end"] - start) < 1e-6:
+                ev["end"], ev["score"] = end, max(ev["score"], score)
+            else:
+                ev = {"label": label, "score": score, "start": start, "end": end}
+                events.append(ev)
+            current[label] = ev
+        open_ = current
+    events.sort(key=lambda e: -e["score"])
+    return [{**e, "score": round(float(e["score"]), 4)} for e in events[:top_k]]
+
+
+class ASTEvents(StageComponent):
+    """Sets ``result.extras["events"] = [{label, score, start, end}]`` (absolute seconds): per
+    window of the model's input length, the labels scoring above ``threshold``."""
+
+    def __init__(self, options: Mapping[str, Any], settings: Settings):
+        super().__init__({**DEFAULTS, **dict(options)}, settings)
+        self._source: ModelSource | None = None
+
+    @property
+    def source(self) -> ModelSource:
+        if self._source is None:
+            self._source = resolve_model(
+                str(self.options["model"]), OPTION, tiny=self.settings.tiny, tiny_name="ast",
+                tiny_builder=build_tiny_ast, cache_dir=self.settings.cache_dir,
+            )
+        return self._source
+
+    def check(self) -> None:
+        self._source = None
+        _ = self.source
+
+    def models(self) -> list[ModelSpec]:
+        loc = self.source.location
+        return [ModelSpec(key=f"ast:{loc}", load=lambda device: _load(loc, device),
+                          model_id=loc, estimated_bytes=folder_bytes(loc, 350_000_000),
+                          random_weights=self.source.random_weights)]
+
+    def process(self, job: VideoJob) -> None:
+        with job.scheduler.use(self.models()[0]) as (model, extractor):
+            for i in job.progress(range(len(job.scenes)), "events"):
+                clip = job.scene_audio(i)
+                job.results[i].extras["events"] = self.events(
+                    model, extractor, clip, job.scenes[i].start)
+
+    def scores(self, model: Any, extractor: Any, clip: np.ndarray
+               ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Sigmoid scores ``(windows, num_labels)`` of 16 kHz ``clip`` and the sample spans
+        (at the extractor's rate) of its windows."""
+        import torch
+
+        rate = int(extractor.sampling_rate)
+        audio = resample(clip, AUDIO_SAMPLE_RATE, rate)
+        size = int(round(extractor.max_length * FRAME_SHIFT_S * rate))
+        spans = windows(audio.size, size, int(float(self.options["min_window_s"]) * rate))
+        device = next(model.parameters()).device
+        out = []
+        batch = int(self.options["batch_size"])
+        for k in range(0, len(spans), batch):
+            chunks = [audio[a:b] for a, b in spans[k : k + batch]]
+            inputs = extractor(chunks, sampling_rate=rate, return_tensors="pt").to(device)
+            with torch.no_grad():
+                out.append(torch.sigmoid(model(**inputs).logits.float()).cpu())
+        if not out:
+            return np.zeros((0, model.config.num_labels), np.float32), []
+        return torch.cat(out).numpy(), spans
+
+    def events(self, model: Any, extractor: Any, clip: np.ndarray | None, offset: float
+               ) -> list[dict[str, Any]]:
+        if clip is None or clip.size == 0:
+            return []
+        scores, spans = self.scores(model, extractor, clip)
+        rate = float(extractor.sampling_rate)
+        names = model.config.id2label
+        threshold = float(self.options["threshold"])
+        per_window = [
+            [(names[j], float(row[j])) for j in np.argsort(-row) if row[j] >= threshold]
+            for row in scores
+        ]
+        times = [(round(offset + a / rate, 3), round(offset + b / rate, 3)) for a, b in spans]
+        return merge_events(per_window, times, int(self.options["top_k"]))

@@ -1,0 +1,13 @@
+"""Hook implementations of egorag-clap (no heavy imports here)."""
+
+from __future__ import annotations
+
+from egorag_core import hookimpl
+
+
+@hookimpl
+def register_audio_analyzers(register) -> None:
+    register("clap", "egorag_clap.clap:ClapEmbedder",
+             "CLAP audio embedding (transformers ClapModel), windowed and averaged")
+    register("ast", "egorag_clap.ast:ASTEvents",
+             "AudioSet sound events with times (transformers AST)")

@@ -1,0 +1,106 @@
+"""One Qwen2-VL for both stages: model source, dtype, attention, the shared ``ModelSpec``."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+from egorag_core import ModelSpec, Settings
+from egorag_core.models import ModelSource, resolve_model
+
+from .preprocess import VideoPreprocessConfig
+from .tiny import CHAT_TEMPLATE, TINY_NAME, build_tiny_qwen2vl
+
+DEFAULT_MODEL = "Qwen/Qwen2-VL-7B-Instruct"
+_DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
+
+
+@dataclass
+class Qwen2VL:
+    """A loaded Qwen2-VL: model, tokenizer and the processor's preprocessing settings."""
+
+    model: Any
+    tokenizer: Any
+    preprocess: VideoPreprocessConfig
+    device: str
+
+
+def resolve_dtype(option: str | None, device: str) -> str:
+    """``auto``: bfloat16 on CUDA, float32 elsewhere; otherwise the name given."""
+    name = (option or "auto").replace("torch.", "")
+    if name == "auto":
+        return "bfloat16" if device.startswith("cuda") else "float32"
+    if name not in _DTYPE_BYTES:
+        raise ValueError(f"torch_dtype={option}: use auto, bfloat16, float16 or float32")
+    return name
+
+
+def resolve_attn(option: str | None, device: str) -> str:
+    """``auto``: flash_attention_2 on CUDA when flash-attn is installed, else sdpa."""
+    name = option or "auto"
+    if name != "auto":
+        return name
+    has_fa2 = importlib.util.find_spec("flash_attn") is not None
+    return "flash_attention_2" if has_fa2 and device.startswith("cuda") else "sdpa"
+
+
+def resolve_source(options: dict[str, Any], settings: Settings, option: str) -> ModelSource:
+    """The model folder or hub id (a tiny random build with ``preset=tiny``)."""
+    return resolve_model(
+        str(options.get("model") or DEFAULT_MODEL), option, tiny=settings.tiny,
+        tiny_name=TINY_NAME, tiny_builder=build_tiny_qwen2vl, cache_dir=settings.cache_dir,
+    )  # fmt: skip
+
+
+def estimate_bytes(location: str, dtype: str) -> int:
+    """Parameter bytes computed from the model's config (0 when it cannot be read)."""
+    try:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(location)
+    except Exception:
+        return 0
+    t, v = config.text_config, config.vision_config
+    h, kv = t.hidden_size, t.num_key_value_heads * (t.hidden_size // t.num_attention_heads)
+    layer = 2 * h * h + 2 * h * kv + h + 2 * kv + 3 * h * t.intermediate_size + 2 * h
+    lm_head = 0 if config.tie_word_embeddings else t.vocab_size * h
+    text = t.vocab_size * h + t.num_hidden_layers * layer + h + lm_head
+    e, m = v.embed_dim, v.embed_dim * v.spatial_merge_size**2
+    block = 4 * e * e + 4 * e + 2 * e * e * v.mlp_ratio + e * (v.mlp_ratio + 1) + 4 * e
+    vision = (v.in_channels * v.temporal_patch_size * v.patch_size**2 * e + v.depth * block
+              + 2 * e + m * m + m + m * v.hidden_size + v.hidden_size)  # fmt: skip
+    return (text + vision) * _DTYPE_BYTES[dtype]
+
+
+def load_qwen2vl(location: str, device: str, dtype: str, attn: str) -> Qwen2VL:
+    """Load model, tokenizer and processor settings from ``location`` onto ``device``."""
+    import torch
+    from transformers import AutoTokenizer, Qwen2VLForConditionalGeneration
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+        Qwen2VLImageProcessorPil,
+    )
+
+    model = Qwen2VLForConditionalGeneration.from_pretrained(
+        location, dtype=getattr(torch, dtype), attn_implementation=attn
+    )
+    model = model.to(device).eval()
+    tokenizer = AutoTokenizer.from_pretrained(location)
+    if not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = CHAT_TEMPLATE
+    processor = Qwen2VLImageProcessorPil.from_pretrained(location)
+    return Qwen2VL(model, tokenizer, VideoPreprocessConfig.from_processor(processor), device)
+
+
+def qwen2vl_spec(source: ModelSource, settings: Settings, options: dict[str, Any]) -> ModelSpec:
+    """The spec both stages ask for: equal model, dtype and attention give equal keys."""
+    dtype = resolve_dtype(options.get("torch_dtype"), settings.device)
+    attn = resolve_attn(options.get("attn_implementation"), settings.device)
+    location = source.location
+    return ModelSpec(
+        key=f"qwen2vl:{location}:{dtype}:{attn}",
+        load=lambda device: load_qwen2vl(location, device, dtype, attn),
+        model_id=location,
+        estimated_bytes=estimate_bytes(location, dtype),
+        random_weights=source.random_weights,
+    )

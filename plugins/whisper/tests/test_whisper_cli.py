@@ -1,0 +1,37 @@
+"""End to end through the egorag CLI: speech video -> transcripts in the LanceDB index."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EGORAG = Path(sys.executable).with_name("egorag")
+
+
+@pytest.mark.slow
+def test_cli_indexes_scene_transcripts(tmp_path, speech_video):
+    if not EGORAG.exists() and shutil.which("egorag") is None:
+        pytest.skip("egorag CLI not installed")
+    video, _ = speech_video
+    out = tmp_path / "out"
+    cmd = [str(EGORAG if EGORAG.exists() else "egorag"), "preset=tiny", "video=none",
+           "caption=none", "audio/embedding=none", "text=none", f"input={video}",
+           f"output_dir={out}", f"models.cache_dir={tmp_path / 'cache'}", "progress=false"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((out / "run_report.json").read_text())
+    asr_loads = [n for k, n in report["model_loads"].items() if k.startswith("faster-whisper")]
+    assert asr_loads == [1]
+    import lancedb
+
+    scenes = lancedb.connect(str(out / "index")).open_table("scenes").to_pandas()
+    text = " ".join(scenes.sort_values("start")["transcript"]).lower()
+    assert "fox" in text and "kitchen" in text
+    for _, row in scenes.iterrows():
+        for word in json.loads(row["extras"]).get("words", []):
+            assert row["start"] - 0.5 <= word["start"] <= row["end"] + 0.5

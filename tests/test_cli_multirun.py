@@ -1,0 +1,34 @@
+"""`egorag --multirun` over two options: one job folder each, with its own report and index."""
+
+from __future__ import annotations
+
+import json
+
+import lancedb
+from cli_helpers import run_cli
+
+
+def test_multirun_two_options(tmp_path, noaudio_video):
+    out = tmp_path / "sweep"
+    proc = run_cli("--multirun", "video=colorhist,none", "caption=none", "audio=none",
+                   f"input={noaudio_video}", f"output_dir={out}", "progress=false",
+                   "scenes=fixed", "scenes.seconds=2")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    jobs = sorted(p.parent for p in out.rglob("run_report.json"))
+    assert len(jobs) == 2, [str(p) for p in out.rglob("*")]
+    assert len({j.name for j in jobs}) == 2
+    options = {}
+    for job in jobs:
+        report = json.loads((job / "run_report.json").read_text())
+        assert report["counts"] == {"ok": 1, "skipped": 0, "failed": 0}
+        assert report["index"] == str(job / "index")
+        assert (job / "index").is_dir()
+        option = report["stages"].get("video", {}).get("option")
+        options[option] = job
+        scenes = lancedb.connect(str(job / "index")).open_table("scenes").to_pandas()
+        assert len(scenes) == 2
+        has_video = "video_vector" in scenes.columns and scenes["video_vector"].notna().all()
+        assert has_video == (option == "colorhist")
+        assert scenes["text_vector"].notna().all()  # text=minilm ran in both jobs
+    assert set(options) == {"colorhist", None}
+    assert "video=colorhist" in options["colorhist"].name
