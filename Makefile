@@ -13,7 +13,7 @@ DEMO_OUT ?= egorag-output/demo
 
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system demo test lint clean
+.PHONY: setup system demo test test-plugins-alone lint clean
 
 setup: system $(STAMP)
 
@@ -54,8 +54,23 @@ demo: setup
 test: setup
 	$(PY) -m pytest tests $(addsuffix tests,$(PLUGINS)) -q -ra
 
+# Each plugin alone on top of the core, in a venv of its own, with its own tests
+# (pip install egorag-core[test,tiny] plugins/<name>[test]).
+ALONE ?= .venv-alone
+test-plugins-alone: system
+	@set -e; for p in $(PLUGINS); do \
+	  name=$$(basename $$p); venv=$(ALONE)/$$name; \
+	  echo "== $$name alone on the core"; \
+	  $(PYTHON) -m venv $$venv; \
+	  $$venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+	    torch==2.13.0; \
+	  $$venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+	    ".[test,tiny]" "./$$p[test]"; \
+	  (cd $$p && ../../$$venv/bin/python -m pytest tests -q -p no:cacheprovider); \
+	done
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) egorag-output
+	rm -rf $(VENV) $(ALONE) egorag-output

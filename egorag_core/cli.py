@@ -36,7 +36,7 @@ def plugins_command(stream: Any = None) -> int:
         if plugin.error:
             print(f"  FAILED TO LOAD: {plugin.error}", file=out)
         for reg in host.registrations(plugin.name):
-            group = "audio/*" if reg.kind == "audio" else reg.kind
+            group = reg.group or ("audio/*" if reg.kind == "audio" else reg.kind)
             desc = f" - {reg.description}" if reg.description else ""
             print(f"  {group}={reg.name}{desc}", file=out)
     return 1 if any(p.error for p in host.plugins) else 0

@@ -104,6 +104,10 @@ class Component:
         naming the model and how to fix it when a needed model cannot be had."""
         return None
 
+    def stats(self) -> dict[str, Any]:
+        """Counters for the run report (e.g. ``{"transcribe_calls": 3}``); empty by default."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """What ran, for the run report: component name and its models' ids."""
         return {

@@ -2,12 +2,14 @@
 
 Each hook receives a ``register`` callback and calls it once per component the plugin offers::
 
-    register(name, factory, description="")
+    register(name, factory, description="", group=None)
 
 ``name`` is what users select in the config (``video=xclip``). ``factory`` builds the component
 from its options and the run settings: a callable ``factory(options, settings)`` or, to keep
 start-up fast, a string ``"package.module:ClassName"`` that is imported only when the component
-is used. Hook modules must not import torch or other heavy libraries at import time.
+is used. ``group`` names the config group when it is not the hook's own (audio analyzers:
+``"audio/asr"``...); it is only shown by ``egorag plugins``. Hook modules must not import torch
+or other heavy libraries at import time.
 
 Components subclass the base classes in :mod:`egorag_core.components`.
 """
@@ -24,7 +26,7 @@ PROJECT = "egorag"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-#: ``register(name, factory, description="")``, as passed to every hook.
+#: ``register(name, factory, description="", group=None)``, as passed to every hook.
 Register = Callable[..., Any]
 
 
@@ -75,7 +77,8 @@ def register_audio_analyzers(register: Register) -> None:
     (a float32 embedding) or entries of ``result.extras`` (``"events"``, ``"speakers"``,
     ``"words"``...). ``job.audio()`` gives the whole track once, 16 kHz mono float32.
 
-    :param register: call ``register(name, factory, description="")`` for each analyzer.
+    :param register: call ``register(name, factory, description="", group="audio/asr")`` (or
+        ``audio/embedding``, ``audio/events``, ``audio/speakers``) for each analyzer.
     """
 
 

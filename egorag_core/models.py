@@ -8,14 +8,16 @@ plainly that the weights are random.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 RANDOM_WEIGHTS_MARKER = "egorag-random-weights.json"
 
@@ -110,10 +112,48 @@ def resolve_model(
     tiny_name: str | None = None,
     tiny_builder: Callable[[Path], None] | None = None,
     cache_dir: str | Path = "~/.cache/egorag",
+    tiny_version: str = "1",
 ) -> ModelSource:
     """The model to load: a tiny random-weight build when ``tiny`` (and a builder exists),
-    otherwise ``model`` after :func:`require_model`."""
+    otherwise ``model`` after :func:`require_model`. Bump ``tiny_version`` when the builder
+    changes, so caches built by an older one are not reused."""
     if tiny and tiny_builder is not None:
-        folder = build_tiny_model(tiny_name or option.replace(".", "-"), tiny_builder, cache_dir)
+        name = tiny_name or option.replace(".", "-")
+        folder = build_tiny_model(name, tiny_builder, cache_dir, version=tiny_version)
         return ModelSource(str(folder), True)
     return require_model(model, option)
+
+
+def weights_bytes(location: str, default: int) -> int:
+    """Bytes of the weight files (``*.safetensors``, ``*.bin``) when ``location`` is a local
+    folder, else ``default`` (an estimate for planning the memory budget)."""
+    path = Path(location)
+    if not path.is_dir():
+        return default
+    files = [*path.glob("*.safetensors"), *path.glob("*.bin")]
+    return sum(f.stat().st_size for f in files) or default
+
+
+def torch_dtype(name: str | None, device: str = "cpu") -> Any:
+    """A torch dtype from its name; ``None`` or ``"auto"``: bfloat16 on CUDA, float32 else."""
+    import torch
+
+    if not name or name == "auto":
+        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+    return getattr(torch, name)
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load reports and progress bars inside the block."""
+    from transformers.utils import logging
+
+    level, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+        if bars:
+            logging.enable_progress_bar()

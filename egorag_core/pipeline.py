@@ -74,6 +74,11 @@ class Pipeline:
     def plan(self) -> list[tuple[str, list[Any]]]:
         return [(name, component.models()) for name, component in self.stages]
 
+    def stats(self) -> dict[str, dict[str, Any]]:
+        out = {"scenes": self.splitter.stats()}
+        out.update({name: component.stats() for name, component in self.stages})
+        return out
+
     def describe(self) -> dict[str, Any]:
         out = {"scenes": {"option": self.selections.get("scenes"), **self.splitter.describe()}}
         for name, component in self.stages:
@@ -276,7 +281,9 @@ def run(
     store = LanceStore(store_path)
     stages = stage_config(cfg)
     fingerprint = config_fingerprint(stages)
-    report = RunReport(output_dir / "run_report.json", pipeline.describe(), settings, scheduler)
+    report = RunReport(
+        output_dir / "run_report.json", pipeline.describe(), settings, scheduler, pipeline.stats
+    )
     report.index_path = str(store_path)
     frame_cache = int(float(_section(cfg, "media.frame_cache_mb") or 256) * 2**20)
     done = store.done_keys()

@@ -1,5 +1,6 @@
 """Plugin discovery and the registry of named components.
 
+The core's own components (:mod:`egorag_core.builtin`) always load, as plugin ``builtin``.
 Plugins are packages with an entry point in the ``egorag`` group whose value is the module with
 their hook implementations. ``EGORAG_PLUGINS`` (comma-separated entry-point names) restricts
 which load; set it to an empty string to load none. A plugin that fails to import is reported
@@ -32,6 +33,8 @@ class Registration:
     factory: Callable[..., Any] | str
     plugin: str
     description: str = ""
+    #: The config group the option lives in, when not the kind's (``audio/asr``).
+    group: str | None = None
 
     def build(self, options: Any, settings: Any) -> Any:
         """Import (for ``"module:Class"`` factories) and call the factory."""
@@ -89,11 +92,22 @@ def _distribution(ep: metadata.EntryPoint) -> tuple[str, str]:
     return dist.metadata["Name"], dist.version
 
 
+def _core_version() -> str:
+    try:
+        return metadata.version("egorag-core")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
 def load_plugins(extra: Iterable[object] = ()) -> PluginHost:
     """Load every selected plugin (plus ``extra`` plugin objects) and collect registrations."""
+    from . import builtin
+
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     host = PluginHost(manager)
+    manager.register(builtin, name="builtin")
+    host.plugins.append(PluginInfo("builtin", builtin.__name__, "egorag-core", _core_version()))
     for ep in selected_entry_points():
         dist_name, version = _distribution(ep)
         try:
@@ -118,10 +132,11 @@ def load_plugins(extra: Iterable[object] = ()) -> PluginHost:
                 name: str,
                 factory: Callable[..., Any] | str,
                 description: str = "",
+                group: str | None = None,
                 _kind: str = kind,
                 _plugin: str = plugin_name,
             ) -> None:
-                reg = Registration(_kind, name, factory, _plugin, description)
+                reg = Registration(_kind, name, factory, _plugin, description, group)
                 host.registry[_kind][name] = reg
 
             try:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import resource
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,17 @@ def peak_rss_bytes() -> int:
 class RunReport:
     """Collects outcomes and writes the report file."""
 
-    def __init__(self, path: Path, stages: dict[str, Any], settings: Settings,
-                 scheduler: ModelScheduler):  # fmt: skip
+    def __init__(
+        self,
+        path: Path,
+        stages: dict[str, Any],
+        settings: Settings,
+        scheduler: ModelScheduler,
+        stage_stats: Callable[[], dict[str, Any]] = dict,
+    ):
         self.path = path
         self.stages = stages
+        self.stage_stats = stage_stats
         self.settings = settings
         self.scheduler = scheduler
         self.videos: list[VideoOutcome] = []
@@ -73,7 +81,10 @@ class RunReport:
             "device": self.settings.device,
             "tiny_models": self.settings.tiny,
             "counts": self.counts(),
-            "stages": self.stages,
+            "stages": {
+                name: {**info, "stats": self.stage_stats().get(name, {})}
+                for name, info in self.stages.items()
+            },
             "stage_seconds_total": {k: round(s, 3) for k, s in stage_totals.items()},
             "model_loads": {k: m["loads"] for k, m in scheduler["models"].items()},
             "scheduler": scheduler,

@@ -8,8 +8,12 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
+import tempfile
+import wave
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from .components import Settings, VideoJob
 from .data import Scene, SceneEncoding, VideoDatapoint
@@ -65,6 +69,63 @@ def sample_video(name: str = "bikes.mp4") -> Path:
     if not path.is_file():
         raise FileNotFoundError(path)
     return path
+
+
+#: (espeak-ng voice and pitch, sentence): one per scene of :func:`make_speech_video`, two
+#: voices alternating.
+SPEECH_SENTENCES = (
+    (("-v", "en-us+klatt", "-p", "40"), "The quick brown fox jumps over the lazy dog."),
+    (("-v", "en+f4", "-p", "99"), "I would like a cup of tea with milk please."),
+    (("-v", "en-us+klatt", "-p", "40"), "The weather is sunny and warm today."),
+    (("-v", "en+f4", "-p", "99"), "My phone is on the kitchen table."),
+)
+
+
+def _speech(args: Sequence[str], text: str, folder: Path) -> np.ndarray:
+    """``text`` spoken by espeak-ng with ``args``, as 16 kHz mono float32."""
+    wav = folder / "s.wav"
+    subprocess.run(["espeak-ng", *args, "-s", "150", "-w", str(wav), text], check=True)
+    raw = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-ac", "1", "-ar", "16000",
+         "-f", "f32le", "-"], check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(raw, dtype=np.float32)
+
+
+def make_speech_video(
+    path: str | Path,
+    sentences: Sequence[tuple[Sequence[str], str]] = SPEECH_SENTENCES,
+    scene_s: float = 3.5,
+) -> tuple[list[Scene], list[tuple[float, float]]]:
+    """Write real footage (``bikes.mp4``, looped, 160 px wide, 10 fps) with one spoken sentence
+    (espeak-ng) per ``scene_s`` scene to ``path``; return the scenes and the spans (seconds) of
+    the sentences. Raises ``RuntimeError`` without espeak-ng or ffmpeg."""
+    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
+        raise RuntimeError("espeak-ng and ffmpeg are needed to make speech test videos")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    total = scene_s * len(sentences)
+    track = np.zeros(int(total * 16000), dtype=np.float32)
+    spans = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (args, text) in enumerate(sentences):
+            clip = _speech(args, text, Path(tmp))[: int((scene_s - 0.5) * 16000)]
+            a = int((i * scene_s + 0.25) * 16000)
+            track[a : a + clip.size] = clip
+            spans.append((a / 16000, (a + clip.size) / 16000))
+        wav = Path(tmp) / "speech.wav"
+        with wave.open(str(wav), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes((np.clip(track, -1, 1) * 32767).astype("<i2").tobytes())
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-y", "-v", "error", "-stream_loop", "-1",
+             "-i", str(sample_video("bikes.mp4")), "-i", str(wav), "-map", "0:v", "-map", "1:a",
+             "-t", str(total), "-vf", "scale=160:-2,fps=10", "-c:v", "libx264", "-g", "10",
+             "-c:a", "aac", str(path)], check=True,
+        )  # fmt: skip
+    return [Scene(i * scene_s, (i + 1) * scene_s) for i in range(len(sentences))], spans
 
 
 @contextlib.contextmanager

@@ -14,16 +14,19 @@ from pathlib import Path
 # No network in tests: models come from packages or local folders only.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
-# Other plugins under plugins/ may be half-built: load only what the core's tests rely on.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pytest  # noqa: E402
 from cli_helpers import PLUGINS  # noqa: E402
 
-os.environ["EGORAG_PLUGINS"] = PLUGINS
-
-import pytest  # noqa: E402
-
 from egorag_core.testing import make_video, sample_video  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def only_core_test_plugins(monkeypatch):
+    """The core's tests load only the plugins they rely on (scenes, minilm, testplugin), so
+    they do not depend on which other plugins are installed; plugin test suites are untouched."""
+    monkeypatch.setenv("EGORAG_PLUGINS", PLUGINS)
 
 
 def ffmpeg(*args: str) -> None:
@@ -123,6 +126,7 @@ def api_run(tmp_path_factory, multi_scene_video, noaudio_video, bigbuckbunny):
         output_dir=base / "out",
     )
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EGORAG_PLUGINS", PLUGINS)
         mp.setattr(av, "open", counting_open)
         encoded = encoder.encode_videos()
     return {

@@ -88,17 +88,17 @@ def test_unknown_component_names_what_is_installed():
 def test_env_var_restricts_which_plugins_load(monkeypatch):
     monkeypatch.setenv("EGORAG_PLUGINS", "testplugin")
     host = load_plugins()
-    assert [p.name for p in host.plugins] == ["testplugin"]
-    assert host.registry["scenes"] == {}
+    assert [p.name for p in host.plugins] == ["builtin", "testplugin"]
+    assert set(host.registry["scenes"]) == {"fixed", "precomputed"}  # the core's own
     assert host.registry["text"] == {}
     assert set(host.registry["video"]) == {"colorhist"}
 
     monkeypatch.setenv("EGORAG_PLUGINS", "")
-    assert load_plugins().plugins == []
+    assert [p.name for p in load_plugins().plugins] == ["builtin"]
     assert selected_entry_points() == []
 
     monkeypatch.setenv("EGORAG_PLUGINS", " scenes , minilm ")
-    assert sorted(p.name for p in load_plugins().plugins) == ["minilm", "scenes"]
+    assert sorted(p.name for p in load_plugins().plugins) == ["builtin", "minilm", "scenes"]
 
 
 @pytest.fixture()
@@ -127,7 +127,7 @@ def test_plugin_that_fails_to_import_is_reported_and_others_load(
     monkeypatch.setenv("EGORAG_PLUGINS", "scenes,brokenplugin,testplugin")
     host = load_plugins()
     by_name = {p.name: p for p in host.plugins}
-    assert set(by_name) == {"scenes", "brokenplugin", "testplugin"}
+    assert set(by_name) == {"builtin", "scenes", "brokenplugin", "testplugin"}
     broken = by_name["brokenplugin"]
     assert broken.distribution == "egorag-brokenplugin"
     assert broken.version == "0.0.2"
@@ -161,7 +161,7 @@ def test_plugins_command_lists_name_version_registrations():
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     header = {line.split(" ")[0]: line for line in lines if not line.startswith(" ")}
-    assert set(header) == {"scenes", "minilm", "testplugin"}
+    assert set(header) == {"builtin", "scenes", "minilm", "testplugin"}
     assert header["testplugin"].startswith("testplugin (egorag-testplugin 0.0.1)")
     assert header["minilm"].startswith("minilm (egorag-minilm ")
     start = lines.index(header["testplugin"])

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from egorag_core import ModelSpec, Settings, StageComponent, VideoJob
-from egorag_core.models import ModelSource, resolve_model
+from egorag_core.keyframes import kmeans_keyframes
+from egorag_core.models import (
+    ModelSource,
+    quiet_transformers,
+    resolve_model,
+    torch_dtype,
+    weights_bytes,
+)
 
-from .select import clean_text, merge_captions, pixel_features, representative_frames
+from .select import clean_text, merge_captions, pixel_features
 
 DEFAULTS: dict[str, Any] = {
     "model": "Salesforce/blip-image-captioning-base",
@@ -32,39 +37,16 @@ DEFAULTS: dict[str, Any] = {
 RANDOM_WEIGHTS_MIN_NEW_TOKENS = 5
 
 
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load reports and progress bars inside the block."""
-    from transformers.utils import logging
-
-    level, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(level)
-        if bars:
-            logging.enable_progress_bar()
-
-
 def load_blip(location: str, device: str, dtype: str | None) -> tuple[Any, Any]:
     """``(BlipForConditionalGeneration, BlipProcessor)`` from a folder or hub id."""
-    import torch
     from transformers import AutoProcessor, BlipForConditionalGeneration
 
-    torch_dtype = getattr(torch, dtype) if dtype and dtype != "auto" else torch.float32
     with quiet_transformers():
-        model = BlipForConditionalGeneration.from_pretrained(location, dtype=torch_dtype)
+        model = BlipForConditionalGeneration.from_pretrained(
+            location, dtype=torch_dtype(dtype, device)
+        )
         processor = AutoProcessor.from_pretrained(location)
     return model.to(device).eval(), processor
-
-
-def estimate_bytes(location: str, default: int) -> int:
-    """Size of the weight files when ``location`` is a local folder, else ``default``."""
-    path = Path(location)
-    files = [*path.glob("*.safetensors"), *path.glob("*.bin")] if path.is_dir() else []
-    return sum(f.stat().st_size for f in files) or default
 
 
 class BlipCaptioner(StageComponent):
@@ -98,7 +80,7 @@ class BlipCaptioner(StageComponent):
             key=f"blip-caption:{src.location}:{dtype}",
             load=lambda device: load_blip(src.location, device, dtype),
             model_id=src.location,
-            estimated_bytes=estimate_bytes(src.location, 1000 * 2**20),
+            estimated_bytes=weights_bytes(src.location, 1000 * 2**20),
             random_weights=src.random_weights,
         )
 
@@ -114,7 +96,7 @@ class BlipCaptioner(StageComponent):
                 fps=float(self.options["sample_fps"]),
                 max_frames=int(self.options["max_frames"]),
             ).array
-        chosen = representative_frames(
+        chosen = kmeans_keyframes(
             pixel_features(frames), int(self.options["max_keyframes"]), int(self.options["seed"])
         )
         return frames[chosen]

@@ -1,10 +1,9 @@
-"""Pure helpers: representative frames by K-means on small pixel features, caption merging."""
+"""Pure helpers: small pixel features (for K-means keyframes), caption merging."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -19,27 +18,6 @@ def pixel_features(frames: np.ndarray, side: int = 16) -> np.ndarray:
         for f in frames
     ]
     return np.stack(rows) / 255.0
-
-
-def representative_frames(features: np.ndarray, k: int, seed: int = 0) -> list[int]:
-    """Indices, in time order, of ``min(k, n)`` distinct frames: K-means (fixed ``seed``) on
-    ``features`` and, for each centroid, its nearest frame (a one-to-one assignment, so two
-    centroids never share a frame)."""
-    from scipy.optimize import linear_sum_assignment
-    from sklearn.cluster import KMeans
-
-    n = len(features)
-    k = min(k, n)
-    if k <= 0:
-        return []
-    if k == n:
-        return list(range(n))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # duplicate frames: fewer distinct clusters than k
-        centroids = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(features)
-    diff = centroids.cluster_centers_[:, None, :] - np.asarray(features)[None, :, :]
-    _, frames = linear_sum_assignment((diff.astype(np.float64) ** 2).sum(-1))
-    return sorted(int(i) for i in frames)
 
 
 def clean_text(text: str) -> str:

@@ -22,6 +22,7 @@ def build_tiny_blip(folder: Path) -> None:
     caption, ``[SEP]`` ends it, ``[PAD]`` pads.
     """
     import torch
+    from egorag_core.models import quiet_transformers
     from egorag_core.tiny import train_tiny_tokenizer
     from transformers import (
         BlipConfig,
@@ -29,8 +30,6 @@ def build_tiny_blip(folder: Path) -> None:
         BlipImageProcessor,
         BlipProcessor,
     )
-
-    from .captioner import quiet_transformers
 
     torch.manual_seed(0)
     tokenizer = train_tiny_tokenizer(

@@ -25,11 +25,10 @@ def test_egorag_cli_caption_captioner1(blip_settings, tmp_path):
     egorag = shutil.which("egorag", path=str(Path(sys.executable).parent))
     if egorag is None or not (ROOT / "conf" / "preset" / "tiny.yaml").is_file():
         pytest.skip("the egorag command or the repo's preset=tiny is not available")
-    if not installed("scenes"):
-        pytest.skip("egorag-scenes (scene splitters) is not installed")
     out = tmp_path / "out"
     # video=none: the captioner samples its own frames (no keyframes handed on).
-    cmd = [egorag, "video=none", "caption=captioner1", "audio=none", "text=none",
+    cmd = [egorag, "scenes=fixed", "scenes.seconds=2.5",
+           "video=none", "caption=captioner1", "audio=none", "text=none",
            "preset=tiny", f"input={sample_video('bikes.mp4')}", f"output_dir={out}",
            f"models.cache_dir={blip_settings.cache_dir}", "progress=false"]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}

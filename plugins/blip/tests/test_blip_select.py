@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from egorag_core.keyframes import kmeans_keyframes as representative_frames
 
-from egorag_blip.select import (
-    clean_text,
-    merge_captions,
-    pixel_features,
-    representative_frames,
-    sentence_key,
-)
+from egorag_blip.select import clean_text, merge_captions, pixel_features, sentence_key
 
 
 def test_merge_drops_repeats_ignoring_case_space_and_punctuation():

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from egorag_core.components import Settings, StageComponent, VideoJob
+from egorag_core.components import VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
-from egorag_core.models import ModelSource, resolve_model
-from egorag_core.scheduler import ModelSpec
 
-from .audio import folder_bytes, resample, windows
+from .audio import resample, windows
+from .base import SingleModelComponent
 
 OPTION = "audio.events.model"
 DEFAULTS: dict[str, Any] = {"model": "MIT/ast-finetuned-audioset-10-10-0.4593", "threshold": 0.3,
@@ -62,32 +60,17 @@ def merge_events(per_window: list[list[tuple[str, float]]], spans: list[tuple[fl
     return [{**e, "score": round(float(e["score"]), 4)} for e in events[:top_k]]
 
 
-class ASTEvents(StageComponent):
+class ASTEvents(SingleModelComponent):
     """Sets ``result.extras["events"] = [{label, score, start, end}]`` (absolute seconds): per
     window of the model's input length, the labels scoring above ``threshold``."""
 
-    def __init__(self, options: Mapping[str, Any], settings: Settings):
-        super().__init__({**DEFAULTS, **dict(options)}, settings)
-        self._source: ModelSource | None = None
-
-    @property
-    def source(self) -> ModelSource:
-        if self._source is None:
-            self._source = resolve_model(
-                str(self.options["model"]), OPTION, tiny=self.settings.tiny, tiny_name="ast",
-                tiny_builder=build_tiny_ast, cache_dir=self.settings.cache_dir,
-            )
-        return self._source
-
-    def check(self) -> None:
-        self._source = None
-        _ = self.source
-
-    def models(self) -> list[ModelSpec]:
-        loc = self.source.location
-        return [ModelSpec(key=f"ast:{loc}", load=lambda device: _load(loc, device),
-                          model_id=loc, estimated_bytes=folder_bytes(loc, 350_000_000),
-                          random_weights=self.source.random_weights)]
+    defaults = DEFAULTS
+    option = OPTION
+    key_prefix = "ast"
+    tiny_name = "ast"
+    tiny_builder = staticmethod(build_tiny_ast)
+    load = staticmethod(_load)
+    default_bytes = 350_000_000
 
     def process(self, job: VideoJob) -> None:
         with job.scheduler.use(self.models()[0]) as (model, extractor):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from math import gcd
-from pathlib import Path
 
 import numpy as np
 
@@ -28,11 +27,3 @@ def windows(n: int, size: int, min_last: int = 0) -> list[tuple[int, int]]:
         spans.pop()
     return spans
 
-
-def folder_bytes(location: str, default: int) -> int:
-    """Size of the weight files of a local model folder, else ``default``."""
-    path = Path(location)
-    if not path.is_dir():
-        return default
-    files = [*path.glob("*.safetensors"), *path.glob("*.bin")]
-    return sum(f.stat().st_size for f in files) or default

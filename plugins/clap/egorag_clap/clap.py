@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from egorag_core.components import Settings, StageComponent, VideoJob
+from egorag_core.components import VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
-from egorag_core.models import ModelSource, resolve_model
-from egorag_core.scheduler import ModelSpec
 
-from .audio import folder_bytes, resample, windows
+from .audio import resample, windows
+from .base import SingleModelComponent
 
 OPTION = "audio.embedding.model"
 DEFAULTS: dict[str, Any] = {"model": "laion/clap-htsat-unfused", "batch_size": 8,
@@ -55,32 +53,17 @@ def _load(location: str, device: str) -> tuple[Any, Any]:
     return model, ClapProcessor.from_pretrained(location)
 
 
-class ClapEmbedder(StageComponent):
+class ClapEmbedder(SingleModelComponent):
     """Sets ``result.audio``: the CLAP embedding (``projection_dim``) of the scene's audio;
     scenes longer than the feature extractor's window are embedded in windows and averaged."""
 
-    def __init__(self, options: Mapping[str, Any], settings: Settings):
-        super().__init__({**DEFAULTS, **dict(options)}, settings)
-        self._source: ModelSource | None = None
-
-    @property
-    def source(self) -> ModelSource:
-        if self._source is None:
-            self._source = resolve_model(
-                str(self.options["model"]), OPTION, tiny=self.settings.tiny, tiny_name="clap",
-                tiny_builder=build_tiny_clap, cache_dir=self.settings.cache_dir,
-            )
-        return self._source
-
-    def check(self) -> None:
-        self._source = None
-        _ = self.source
-
-    def models(self) -> list[ModelSpec]:
-        loc = self.source.location
-        return [ModelSpec(key=f"clap:{loc}", load=lambda device: _load(loc, device),
-                          model_id=loc, estimated_bytes=folder_bytes(loc, 620_000_000),
-                          random_weights=self.source.random_weights)]
+    defaults = DEFAULTS
+    option = OPTION
+    key_prefix = "clap"
+    tiny_name = "clap"
+    tiny_builder = staticmethod(build_tiny_clap)
+    load = staticmethod(_load)
+    default_bytes = 620_000_000
 
     def process(self, job: VideoJob) -> None:
         with job.scheduler.use(self.models()[0]) as (model, processor):

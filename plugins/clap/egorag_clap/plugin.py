@@ -8,6 +8,7 @@ from egorag_core import hookimpl
 @hookimpl
 def register_audio_analyzers(register) -> None:
     register("clap", "egorag_clap.clap:ClapEmbedder",
-             "CLAP audio embedding (transformers ClapModel), windowed and averaged")
+             "CLAP audio embedding (transformers ClapModel), windowed and averaged",
+             group="audio/embedding")
     register("ast", "egorag_clap.ast:ASTEvents",
-             "AudioSet sound events with times (transformers AST)")
+             "AudioSet sound events with times (transformers AST)", group="audio/events")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from egorag_core.components import StageComponent, VideoJob
-from egorag_core.models import ModelSource, ModelUnavailable, require_model
+from egorag_core.models import ModelSource, ModelUnavailable, quiet_transformers, require_model
 from egorag_core.scheduler import ModelSpec
 
 PACKAGED = "packaged"
@@ -74,7 +74,8 @@ class SentenceTextEncoder(StageComponent):
 def _load(location: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(location, device=device)
+    with quiet_transformers():
+        return SentenceTransformer(location, device=device)
 
 
 def _encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:

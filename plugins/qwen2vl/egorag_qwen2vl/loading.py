@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from egorag_core import ModelSpec, Settings
-from egorag_core.models import ModelSource, resolve_model
+from egorag_core.models import ModelSource, quiet_transformers, resolve_model, torch_dtype
 
 from .preprocess import VideoPreprocessConfig
 from .tiny import CHAT_TEMPLATE, TINY_NAME, build_tiny_qwen2vl
@@ -75,20 +75,20 @@ def estimate_bytes(location: str, dtype: str) -> int:
 
 def load_qwen2vl(location: str, device: str, dtype: str, attn: str) -> Qwen2VL:
     """Load model, tokenizer and processor settings from ``location`` onto ``device``."""
-    import torch
     from transformers import AutoTokenizer, Qwen2VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
         Qwen2VLImageProcessorPil,
     )
 
-    model = Qwen2VLForConditionalGeneration.from_pretrained(
-        location, dtype=getattr(torch, dtype), attn_implementation=attn
-    )
+    with quiet_transformers():
+        model = Qwen2VLForConditionalGeneration.from_pretrained(
+            location, dtype=torch_dtype(dtype, device), attn_implementation=attn
+        )
+        tokenizer = AutoTokenizer.from_pretrained(location)
+        processor = Qwen2VLImageProcessorPil.from_pretrained(location)
     model = model.to(device).eval()
-    tokenizer = AutoTokenizer.from_pretrained(location)
     if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = CHAT_TEMPLATE
-    processor = Qwen2VLImageProcessorPil.from_pretrained(location)
     return Qwen2VL(model, tokenizer, VideoPreprocessConfig.from_processor(processor), device)
 
 

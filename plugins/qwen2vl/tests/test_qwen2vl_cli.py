@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,9 @@ def test_egorag_cli_qwen2vl_captioner2(qwen_settings, qwen, tmp_path):
     egorag = shutil.which("egorag", path=str(Path(sys.executable).parent))
     if egorag is None or not (ROOT / "conf" / "preset" / "tiny.yaml").is_file():
         pytest.skip("the egorag command or the repo's preset=tiny is not available")
-    if not any(ep.name == "scenes" for ep in metadata.entry_points(group="egorag")):
-        pytest.skip("egorag-scenes (scene splitters) is not installed")
     out = tmp_path / "out"
-    cmd = [egorag, "video=qwen2vl", "caption=captioner2", "audio=none", "text=none",
+    cmd = [egorag, "scenes=fixed", "scenes.seconds=2.5",
+           "video=qwen2vl", "caption=captioner2", "audio=none", "text=none",
            "preset=tiny", f"input={sample_video('bikes.mp4')}", f"output_dir={out}",
            f"models.cache_dir={qwen_settings.cache_dir}", "progress=false",
            "caption.max_new_tokens=8"]  # fmt: skip

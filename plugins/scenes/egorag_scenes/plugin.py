@@ -9,7 +9,3 @@ def register_scene_splitters(register):
     register(
         "adaptive", "egorag_scenes.splitters:AdaptiveSplitter", "PySceneDetect AdaptiveDetector"
     )
-    register("fixed", "egorag_scenes.splitters:FixedSplitter", "fixed-length windows")
-    register(
-        "precomputed", "egorag_scenes.splitters:PrecomputedSplitter", "scenes from the input JSON"
-    )

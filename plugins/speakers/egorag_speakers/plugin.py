@@ -8,4 +8,5 @@ from egorag_core import hookimpl
 @hookimpl
 def register_audio_analyzers(register) -> None:
     register("resemblyzer", "egorag_speakers.diarize:ResemblyzerSpeakers",
-             "speaker labels on transcript segments: resemblyzer embeddings clustered per video")
+             "speaker labels on transcript segments: resemblyzer embeddings clustered per video",
+             group="audio/speakers")

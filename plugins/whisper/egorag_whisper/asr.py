@@ -45,6 +45,10 @@ class WhisperASR(StageComponent):
         #: Number of transcription passes so far (one per video with ``mode: video``).
         self.transcribe_calls = 0
 
+    def stats(self) -> dict[str, Any]:
+        """For the run report: transcription passes (one per video with ``mode: video``)."""
+        return {"transcribe_calls": self.transcribe_calls, "mode": self.options["mode"]}
+
     # -- backend ---------------------------------------------------------------------------
     @abstractmethod
     def resolve(self) -> ModelSource:

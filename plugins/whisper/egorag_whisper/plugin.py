@@ -11,9 +11,11 @@ def register_audio_analyzers(register) -> None:
         "faster_whisper",
         "egorag_whisper.faster:FasterWhisperASR",
         "ASR with faster-whisper (CTranslate2): one pass per video, words assigned to scenes",
+        group="audio/asr",
     )
     register(
         "whisper",
         "egorag_whisper.openai_asr:OpenAIWhisperASR",
         "ASR with openai-whisper (PyTorch): one pass per video, words assigned to scenes",
+        group="audio/asr",
     )

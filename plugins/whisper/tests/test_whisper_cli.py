@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 EGORAG = Path(sys.executable).with_name("egorag")
+ROOT = Path(__file__).resolve().parents[3]  # the repo: conf/preset/tiny.yaml
 
 
 @pytest.mark.slow
@@ -18,15 +19,17 @@ def test_cli_indexes_scene_transcripts(tmp_path, speech_video):
         pytest.skip("egorag CLI not installed")
     video, _ = speech_video
     out = tmp_path / "out"
-    cmd = [str(EGORAG if EGORAG.exists() else "egorag"), "preset=tiny", "video=none",
+    cmd = [str(EGORAG if EGORAG.exists() else "egorag"), "preset=tiny",
+           "scenes=fixed", "scenes.seconds=3.5", "video=none",
            "caption=none", "audio/embedding=none", "text=none", f"input={video}",
            f"output_dir={out}", f"models.cache_dir={tmp_path / 'cache'}", "progress=false"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((out / "run_report.json").read_text())
     asr_loads = [n for k, n in report["model_loads"].items() if k.startswith("faster-whisper")]
     assert asr_loads == [1]
+    assert report["stages"]["audio.asr"]["stats"]["transcribe_calls"] == 1
     import lancedb
 
     scenes = lancedb.connect(str(out / "index")).open_table("scenes").to_pandas()

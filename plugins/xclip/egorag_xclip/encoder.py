@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 from egorag_core import ModelSpec, Settings, StageComponent, VideoJob
-from egorag_core.models import ModelSource, resolve_model
+from egorag_core.keyframes import kmeans_keyframes
+from egorag_core.models import (
+    ModelSource,
+    quiet_transformers,
+    resolve_model,
+    torch_dtype,
+    weights_bytes,
+)
 
-from .keyframes import kmeans_keyframes, resample_in_time
-from .loading import estimate_bytes, quiet_transformers, torch_dtype
+from .keyframes import resample_in_time
 
 DEFAULTS: dict[str, Any] = {
     "clip_model": "openai/clip-vit-base-patch32",
@@ -36,7 +42,7 @@ def load_clip_vision(location: str, device: str, dtype: str | None) -> tuple[Any
             vision.projection_dim = config.projection_dim
             config = vision
         model = CLIPVisionModelWithProjection.from_pretrained(
-            location, config=config, dtype=torch_dtype(dtype)
+            location, config=config, dtype=torch_dtype(dtype, device)
         )
         processor = AutoImageProcessor.from_pretrained(location)
     return model.to(device).eval(), processor
@@ -47,7 +53,7 @@ def load_xclip(location: str, device: str, dtype: str | None) -> tuple[Any, Any]
     from transformers import AutoImageProcessor, XCLIPModel
 
     with quiet_transformers():
-        model = XCLIPModel.from_pretrained(location, dtype=torch_dtype(dtype))
+        model = XCLIPModel.from_pretrained(location, dtype=torch_dtype(dtype, device))
         processor = AutoImageProcessor.from_pretrained(location)
     return model.to(device).eval(), processor
 
@@ -83,27 +89,26 @@ class XClipVideoEncoder(StageComponent):
     def check(self) -> None:
         self.clip_source, self.xclip_source  # noqa: B018 - resolving raises ModelUnavailable
 
-    @cached_property
-    def clip_spec(self) -> ModelSpec:
-        src, dtype = self.clip_source, self.options["dtype"]
+    def _spec(
+        self, kind: str, src: ModelSource, loader: Callable[..., Any], default_bytes: int
+    ) -> ModelSpec:
+        """The spec of one model: ``loader(location, device, dtype)``, keyed by kind and dtype."""
+        dtype = self.options["dtype"]
         return ModelSpec(
-            key=f"clip-vision:{src.location}:{dtype}",
-            load=lambda device: load_clip_vision(src.location, device, dtype),
+            key=f"{kind}:{src.location}:{dtype}",
+            load=lambda device: loader(src.location, device, dtype),
             model_id=src.location,
-            estimated_bytes=estimate_bytes(src.location, 600 * 2**20),
+            estimated_bytes=weights_bytes(src.location, default_bytes),
             random_weights=src.random_weights,
         )
 
     @cached_property
+    def clip_spec(self) -> ModelSpec:
+        return self._spec("clip-vision", self.clip_source, load_clip_vision, 600 * 2**20)
+
+    @cached_property
     def xclip_spec(self) -> ModelSpec:
-        src, dtype = self.xclip_source, self.options["dtype"]
-        return ModelSpec(
-            key=f"xclip:{src.location}:{dtype}",
-            load=lambda device: load_xclip(src.location, device, dtype),
-            model_id=src.location,
-            estimated_bytes=estimate_bytes(src.location, 800 * 2**20),
-            random_weights=src.random_weights,
-        )
+        return self._spec("xclip", self.xclip_source, load_xclip, 800 * 2**20)
 
     def models(self) -> list[ModelSpec]:
         return [self.clip_spec, self.xclip_spec]

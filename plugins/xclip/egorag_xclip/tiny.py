@@ -68,9 +68,8 @@ def build_tiny_clip(folder: Path) -> None:
     """Save a tiny ``CLIPModel`` + ``CLIPProcessor`` to ``folder`` (the layout of
     ``openai/clip-vit-base-patch32``, which ``CLIPVisionModelWithProjection`` loads)."""
     import torch
+    from egorag_core.models import quiet_transformers
     from transformers import CLIPConfig, CLIPModel, CLIPProcessor
-
-    from .loading import quiet_transformers
 
     torch.manual_seed(0)
     tokenizer = _tokenizer()
@@ -88,9 +87,8 @@ def build_tiny_clip(folder: Path) -> None:
 def build_tiny_xclip(folder: Path) -> None:
     """Save a tiny ``XCLIPModel`` (8 frames) + ``XCLIPProcessor`` to ``folder``."""
     import torch
+    from egorag_core.models import quiet_transformers
     from transformers import XCLIPConfig, XCLIPModel, XCLIPProcessor
-
-    from .loading import quiet_transformers
 
     torch.manual_seed(0)
     tokenizer = _tokenizer()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from egorag_core.keyframes import kmeans_keyframes, nearest_to_centroids
 
-from egorag_xclip.keyframes import kmeans_keyframes, nearest_to_centroids, resample_in_time
+from egorag_xclip.keyframes import resample_in_time
 
 
 def clustered_features(k: int = 8, per: int = 5, dim: int = 16, seed: int = 1):
