@@ -104,9 +104,10 @@ def build_pipeline(
         if options is None or "name" not in options:
             wanted = choices.get(group)
             if stage == "scenes" or (wanted and wanted != "none"):
+                other = "fixed" if stage == "scenes" else "none"
                 raise ConfigError(
                     f"{group}={wanted or '?'} is not installed: install {PLUGIN_HINTS[stage]} "
-                    f"(see `egorag plugins`), or choose another option, e.g. {group}=none"
+                    f"(see `egorag plugins`), or choose another option, e.g. {group}={other}"
                 )
             continue
         name = str(options["name"])
