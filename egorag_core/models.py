@@ -9,12 +9,14 @@ plainly that the weights are random.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +91,8 @@ def build_tiny_model(
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-{uuid.uuid4().hex[:8]}-", dir=root))
     try:
-        builder(tmp)
+        with quiet_transformers() if importlib.util.find_spec("transformers") else nullcontext():
+            builder(tmp)
         (tmp / RANDOM_WEIGHTS_MARKER).write_text(
             json.dumps({"name": name, "version": version, "random_weights": True}) + "\n"
         )

@@ -34,10 +34,12 @@ def build_tiny_ast(folder: Path) -> None:
 
 
 def _load(location: str, device: str) -> tuple[Any, Any]:
+    from egorag_core.models import quiet_transformers
     from transformers import ASTForAudioClassification, AutoFeatureExtractor
 
-    model = ASTForAudioClassification.from_pretrained(location).to(device).eval()
-    return model, AutoFeatureExtractor.from_pretrained(location)
+    with quiet_transformers():
+        model = ASTForAudioClassification.from_pretrained(location).to(device).eval()
+        return model, AutoFeatureExtractor.from_pretrained(location)
 
 
 def merge_events(per_window: list[list[tuple[str, float]]], spans: list[tuple[float, float]],

@@ -47,10 +47,12 @@ def build_tiny_clap(folder: Path) -> None:
 
 
 def _load(location: str, device: str) -> tuple[Any, Any]:
+    from egorag_core.models import quiet_transformers
     from transformers import ClapModel, ClapProcessor
 
-    model = ClapModel.from_pretrained(location).to(device).eval()
-    return model, ClapProcessor.from_pretrained(location)
+    with quiet_transformers():
+        model = ClapModel.from_pretrained(location).to(device).eval()
+        return model, ClapProcessor.from_pretrained(location)
 
 
 class ClapEmbedder(SingleModelComponent):
