@@ -224,21 +224,25 @@ class VideoFrames:
         with self._lock:
             array = self._cache.get(idx)
             if array is None:
-                try:
-                    frames = self._decode_until(sorted(set(idx)))
-                except InputError:
-                    raise
-                except Exception as exc:
-                    self._frames = None
-                    raise InputError(
-                        f"{self.info.path}: frames {idx[0]}-{idx[-1]} could not be decoded "
-                        f"({_first_line(exc)})"
-                    ) from exc
-                array = np.stack([frames[i] for i in idx])
+                array = self._decode(idx)
                 self._remember(idx, array)
             else:
                 self._cache.move_to_end(idx)
         return Frames(array, idx, tuple(i / self.fps for i in idx))
+
+    def _decode(self, idx: Sequence[int]) -> np.ndarray:
+        """``(len(idx), H, W, 3)`` frames; decoding errors become one :class:`InputError`."""
+        try:
+            frames = self._decode_until(sorted(set(idx)))
+        except InputError:
+            raise
+        except Exception as exc:
+            self._frames = None
+            raise InputError(
+                f"{self.info.path}: frames {min(idx)}-{max(idx)} could not be decoded "
+                f"({_first_line(exc)})"
+            ) from exc
+        return np.stack([frames[i] for i in idx])
 
     def _remember(self, key: tuple[int, ...], array: np.ndarray) -> None:
         if array.nbytes > self.cache_bytes:
@@ -264,20 +268,11 @@ class VideoFrames:
             yield self.get_uncached(part)
 
     def get_uncached(self, indices: Sequence[int]) -> Frames:
-        """Like :meth:`get` for sorted ``indices``, without touching the cache."""
+        """Like :meth:`get`, without touching the cache."""
+        idx = tuple(min(self.frame_count - 1, max(0, int(i))) for i in indices)
         with self._lock:
-            try:
-                frames = self._decode_until(list(indices))
-            except InputError:
-                raise
-            except Exception as exc:
-                self._frames = None
-                raise InputError(
-                    f"{self.info.path}: frame {indices[0]} could not be decoded "
-                    f"({_first_line(exc)})"
-                ) from exc
-        array = np.stack([frames[i] for i in indices])
-        return Frames(array, tuple(indices), tuple(i / self.fps for i in indices))
+            array = self._decode(idx)
+        return Frames(array, idx, tuple(i / self.fps for i in idx))
 
     def close(self) -> None:
         with self._lock:

@@ -156,7 +156,12 @@ def encode_video(
         if point.precomputed_scenes:
             scenes = point.precomputed_scenes
         else:
-            scenes = pipeline.splitter.split(job)
+            try:
+                scenes = pipeline.splitter.split(job)
+            except InputError:
+                raise
+            except Exception as exc:
+                raise StageError("scenes", exc) from exc
         job.scenes = validate_scenes(scenes, frames.duration, point.video_path)
         job.results = [SceneEncoding() for _ in job.scenes]
         timings["scenes"] = time.perf_counter() - start
