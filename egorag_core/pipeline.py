@@ -352,6 +352,7 @@ def run(
     export = store_cfg.get("export_pickle")
     result = VideoDataset(encoded, encoded=True)
     if export:
+        export = output_dir / export  # an absolute path stays as it is
         store.read().save(export)
         log.info("pickle written to %s (trusted input only)", export)
     return RunOutcome(result, report)

@@ -7,12 +7,14 @@ import json
 import lancedb
 from cli_helpers import run_cli
 
+from egorag_core import VideoDataset
+
 
 def test_multirun_two_options(tmp_path, noaudio_video):
     out = tmp_path / "sweep"
     proc = run_cli("--multirun", "video=colorhist,none", "caption=none", "audio=none",
                    f"input={noaudio_video}", f"output_dir={out}", "progress=false",
-                   "scenes=fixed", "scenes.seconds=2")  # fmt: skip
+                   "scenes=fixed", "scenes.seconds=2", "store.export_pickle=out.pkl")  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     jobs = sorted(p.parent for p in out.rglob("run_report.json"))
     assert len(jobs) == 2, [str(p) for p in out.rglob("*")]
@@ -30,5 +32,8 @@ def test_multirun_two_options(tmp_path, noaudio_video):
         has_video = "video_vector" in scenes.columns and scenes["video_vector"].notna().all()
         assert has_video == (option == "colorhist")
         assert scenes["text_vector"].notna().all()  # text=minilm ran in both jobs
+        (exported,) = VideoDataset.load(job / "out.pkl")  # each job writes its own pickle
+        assert len(exported.scenes) == 2
+        assert ("video" in exported.global_embeddings) == (option == "colorhist")
     assert set(options) == {"colorhist", None}
     assert "video=colorhist" in options["colorhist"].name
