@@ -55,7 +55,8 @@ test: setup
 	$(PY) -m pytest tests $(addsuffix tests,$(PLUGINS)) -q -ra
 
 # Each plugin alone on top of the core, in a venv of its own, with its own tests
-# (pip install egorag-core[test,tiny] plugins/<name>[test]).
+# (pip install egorag-core[test,tiny] plugins/<name>[test]). Each venv (~2 GB) is removed once
+# its tests pass, so the disk holds one at a time.
 ALONE ?= .venv-alone
 test-plugins-alone: system
 	@set -e; for p in $(PLUGINS); do \
@@ -67,6 +68,7 @@ test-plugins-alone: system
 	  $$venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
 	    ".[test,tiny]" "./$$p[test]"; \
 	  (cd $$p && ../../$$venv/bin/python -m pytest tests -q -p no:cacheprovider); \
+	  rm -rf $$venv; \
 	done
 
 lint: setup
