@@ -38,7 +38,7 @@ def one(video: str, out: str, overrides: list[str]) -> dict:
     """Encode ``video`` in this process and return the measurements."""
     from egorag_core.config import compose
     from egorag_core.data import VideoDataset
-    from egorag_core.pipeline import run
+    from egorag_core.run import run
 
     cfg, choices = compose([*overrides, "progress=false"])
     start = time.perf_counter()

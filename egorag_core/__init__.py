@@ -1,16 +1,33 @@
 """egorag: index long videos for retrieval-augmented generation."""
 
-from .components import SceneSplitter, Settings, StageComponent, VideoJob
-from .data import InputError, Scene, SceneEncoding, VideoDatapoint, VideoDataset
+from .components import (
+    Component,
+    ModelComponent,
+    ModelRole,
+    SceneSplitter,
+    Settings,
+    StageComponent,
+    VideoJob,
+)
+from .data import Scene, SceneEncoding, VideoDatapoint, VideoDataset
+from .errors import ConfigError, InputError, ModelUnavailable, OptionsError, PluginError
 from .hookspecs import hookimpl
 from .scheduler import ModelScheduler, ModelSpec
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Component",
+    "ConfigError",
     "InputError",
+    "ModelComponent",
+    "ModelRole",
     "ModelScheduler",
     "ModelSpec",
+    "ModelUnavailable",
+    "MultiModalEncoder",
+    "OptionsError",
+    "PluginError",
     "Scene",
     "SceneEncoding",
     "SceneSplitter",
@@ -20,13 +37,12 @@ __all__ = [
     "VideoDataset",
     "VideoJob",
     "hookimpl",
-    "MultiModalEncoder",
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name == "MultiModalEncoder":
-        from .pipeline import MultiModalEncoder
+        from .run import MultiModalEncoder
 
         return MultiModalEncoder
     raise AttributeError(name)

@@ -4,10 +4,13 @@ scenes given in the input. Registered like any plugin, under the name ``builtin`
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .components import SceneSplitter, VideoJob
-from .data import InputError, Scene
-from .hookspecs import hookimpl
+from .data import Scene
+from .errors import InputError
+from .hookspecs import Register, hookimpl
+from .options import NoOptions
 
 
 def scenes_from_cuts(cuts: list[float], duration: float, min_length: float = 0.0) -> list[Scene]:
@@ -21,20 +24,26 @@ def scenes_from_cuts(cuts: list[float], duration: float, min_length: float = 0.0
     return [Scene(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
-class FixedSplitter(SceneSplitter):
+@dataclass
+class FixedOptions:
+    seconds: float
+    min_last_seconds: float
+
+
+class FixedSplitter(SceneSplitter[FixedOptions]):
     """Windows of ``seconds`` each; a last window shorter than ``min_last_seconds`` joins the
     previous one."""
 
     def split(self, job: VideoJob) -> list[Scene]:
-        length = float(self.options.get("seconds", 10.0))
+        length = self.options.seconds
         if length <= 0:
             raise ValueError("scenes.seconds must be positive")
         duration = job.frames.duration
         cuts = [length * k for k in range(1, math.ceil(duration / length))]
-        return scenes_from_cuts(cuts, duration, float(self.options.get("min_last_seconds", 0.0)))
+        return scenes_from_cuts(cuts, duration, self.options.min_last_seconds)
 
 
-class PrecomputedSplitter(SceneSplitter):
+class PrecomputedSplitter(SceneSplitter[NoOptions]):
     """The scenes given for the video in the input JSON (``"scenes": [[start, end], ...]``)."""
 
     def split(self, job: VideoJob) -> list[Scene]:
@@ -45,6 +54,6 @@ class PrecomputedSplitter(SceneSplitter):
 
 
 @hookimpl
-def register_scene_splitters(register) -> None:
+def register_scene_splitters(register: Register) -> None:
     register("fixed", FixedSplitter, "fixed-length windows")
     register("precomputed", PrecomputedSplitter, "scenes from the input JSON")

@@ -23,10 +23,15 @@ EXIT_CANNOT_START = 2
 
 def plugins_command(stream: Any = None) -> int:
     """Print installed plugins, their versions and what each registers."""
+    from .errors import PluginError
     from .plugins import load_plugins
 
     out = stream or sys.stdout
-    host = load_plugins()
+    try:
+        host = load_plugins()
+    except PluginError as exc:
+        print(f"error: {exc}", file=out)
+        return 1
     if not host.plugins:
         print("no egorag plugins installed (entry-point group 'egorag')", file=out)
     for plugin in host.plugins:
@@ -46,9 +51,9 @@ def _hydra_main(cfg: Any) -> int:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
 
-    from .data import InputError, VideoDataset
-    from .pipeline import ConfigError, run
-    from .store import StoreError
+    from .data import VideoDataset
+    from .errors import ConfigError, InputError, StoreError
+    from .run import run
 
     hydra_cfg = HydraConfig.get()
     output_dir = Path(hydra_cfg.runtime.output_dir)
@@ -77,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(plugins_command())
     import hydra
 
+    from .config import register_schema
+
+    register_schema()
     codes: list[int] = []
 
     @hydra.main(version_base=None, config_path="pkg://egorag_core.conf", config_name="config")

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast, get_args
 
 import numpy as np
 
 from .data import Scene, SceneEncoding, VideoDatapoint
 from .media import AUDIO_SAMPLE_RATE, VideoFrames, VideoInfo, extract_audio
+from .models import ModelSource, resolve_model, weights_bytes
+from .options import NoOptions, parse_options
 from .scheduler import ModelScheduler, ModelSpec
 
 T = TypeVar("T")
+#: A component's options dataclass.
+OptionsT = TypeVar("OptionsT")
 
 
 @dataclass(frozen=True)
@@ -88,19 +94,51 @@ class VideoJob:
         yield from tqdm(items, desc=f"{name}: {desc}", total=total, leave=False, unit=unit)
 
 
-class Component:
-    """Common to every component: options from the config, run settings, declared models."""
+class Component(Generic[OptionsT]):
+    """Common to every component: typed options, run settings, declared models.
 
-    def __init__(self, options: Mapping[str, Any], settings: Settings):
-        self.options = dict(options)
-        self.settings = settings
+    Declare the options as a dataclass and name it as the type parameter
+    (``class MyEncoder(StageComponent[MyOptions])``): the values come from the component's YAML
+    file and are checked against the dataclass before any work; ``self.options`` is an instance.
+    """
+
+    #: The options dataclass; taken from the type parameter when not set.
+    Options: ClassVar[type] = NoOptions
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Options" in cls.__dict__:
+            return
+        for base in getattr(cls, "__orig_bases__", ()):
+            args = [a for a in get_args(base) if dataclasses.is_dataclass(a)]
+            if args:
+                cls.Options = args[0]
+                return
+
+    def __init__(
+        self,
+        options: OptionsT | Mapping[str, Any] | None = None,
+        settings: Settings | None = None,
+        group: str = "",
+    ):
+        #: The config group this component was selected in (``video``, ``audio/asr``...).
+        self.group = group
+        if options is None or isinstance(options, Mapping):
+            options = parse_options(self.Options, dict(options or {}), self.key_prefix)
+        self.options: OptionsT = cast(OptionsT, options)
+        self.settings = settings or Settings()
+
+    @property
+    def key_prefix(self) -> str:
+        """The config key of this component's options, for messages (``video``, ``audio.asr``)."""
+        return self.group.replace("/", ".") or type(self).__name__
 
     def models(self) -> list[ModelSpec]:
         """The models this component will ask the scheduler for (used to plan sharing)."""
         return []
 
     def check(self) -> None:
-        """Before any work: raise :class:`egorag_core.models.ModelUnavailable` with one line
+        """Before any work: raise :class:`~egorag_core.errors.ModelUnavailable` with one line
         naming the model and how to fix it when a needed model cannot be had."""
         return None
 
@@ -118,7 +156,7 @@ class Component:
         }
 
 
-class SceneSplitter(Component, ABC):
+class SceneSplitter(Component[OptionsT], ABC):
     """Splits a video into scenes (config group ``scenes``)."""
 
     @abstractmethod
@@ -126,9 +164,107 @@ class SceneSplitter(Component, ABC):
         """Return ordered, non-overlapping scenes covering ``job``'s video."""
 
 
-class StageComponent(Component, ABC):
+class StageComponent(Component[OptionsT], ABC):
     """A video encoder, captioner, audio analyzer or text encoder."""
 
     @abstractmethod
     def process(self, job: VideoJob) -> None:
         """Fill this stage's fields in ``job.results`` (one :class:`SceneEncoding` per scene)."""
+
+
+@dataclass(frozen=True)
+class ModelRole:
+    """One model a :class:`ModelComponent` uses: which option names it and how it is built.
+
+    ``load(location, device, options)`` returns the model (any object, e.g. ``(model,
+    processor)``) placed on ``device``. ``tiny(folder)`` saves a tiny random-weight model of the
+    same family, used with ``preset=tiny``; bump ``tiny_version`` when it changes. Two components
+    whose roles have equal ``key`` and resolve to the same location share one loaded instance.
+    """
+
+    load: Callable[[str, str, Any], Any]
+    option: str = "model"
+    key: str = ""
+    tiny: Callable[[Path], None] | None = None
+    tiny_name: str = ""
+    tiny_version: str = "1"
+    #: Planning estimate for hub ids; a local folder's weight files are measured instead.
+    estimated_bytes: int = 500 * 2**20
+
+
+class ModelComponent(StageComponent[OptionsT]):
+    """A stage component whose models are named by options and resolved lazily.
+
+    Subclasses list their models in ``roles`` and use them as context managers::
+
+        with self.model(job) as (model, processor):
+            ...
+
+    ``resolve`` (where weights come from) and ``variant`` (what besides the location tells two
+    instances apart, e.g. the dtype) may be overridden.
+    """
+
+    roles: ClassVar[tuple[ModelRole, ...]] = ()
+
+    def __init__(
+        self,
+        options: OptionsT | Mapping[str, Any] | None = None,
+        settings: Settings | None = None,
+        group: str = "",
+    ):
+        super().__init__(options, settings, group)
+        self._specs: dict[str, ModelSpec] = {}
+
+    def role(self, option: str | None = None) -> ModelRole:
+        """The role named by ``option`` (the first role when ``None``)."""
+        for role in self.roles:
+            if option is None or role.option == option:
+                return role
+        raise KeyError(f"{type(self).__name__} has no model option {option!r}")
+
+    def resolve(self, role: ModelRole) -> ModelSource:
+        """Where ``role``'s weights come from: a tiny build with ``preset=tiny``, else the
+        folder or hub id in its option; raises ``ModelUnavailable`` (one line)."""
+        return resolve_model(
+            str(getattr(self.options, role.option)),
+            f"{self.key_prefix}.{role.option}",
+            tiny=self.settings.tiny,
+            tiny_name=role.tiny_name or None,
+            tiny_builder=role.tiny,
+            cache_dir=self.settings.cache_dir,
+            tiny_version=role.tiny_version,
+        )
+
+    def variant(self, role: ModelRole) -> str:
+        """What besides the location tells two loaded instances apart (e.g. the dtype)."""
+        return ""
+
+    def spec(self, option: str | None = None) -> ModelSpec:
+        """The :class:`ModelSpec` of a role, resolved once."""
+        role = self.role(option)
+        if role.option not in self._specs:
+            source = self.resolve(role)
+            location, options = source.location, self.options
+            parts = (role.key or role.option, location, self.variant(role))
+            self._specs[role.option] = ModelSpec(
+                key=":".join(p for p in parts if p),
+                load=lambda device: role.load(location, device, options),
+                model_id=location,
+                estimated_bytes=weights_bytes(location, role.estimated_bytes),
+                random_weights=source.random_weights,
+            )
+        return self._specs[role.option]
+
+    def check(self) -> None:
+        self._specs.clear()
+        for role in self.roles:
+            self.spec(role.option)
+
+    def models(self) -> list[ModelSpec]:
+        return [self.spec(role.option) for role in self.roles]
+
+    @contextlib.contextmanager
+    def model(self, job: VideoJob, option: str | None = None) -> Iterator[Any]:
+        """The loaded model of a role, from the job's scheduler, for the block."""
+        with job.scheduler.use(self.spec(option)) as model:
+            yield model

@@ -1,18 +1,146 @@
-"""Compose the egorag config outside the CLI (the Python API), with the same search path."""
+"""The run's typed configuration: Hydra structured configs, every default in one place.
+
+The core sections (run, models, media, store, executor) are dataclasses stored in Hydra's
+ConfigStore as ``egorag_schema``, the base of ``config.yaml``; a mistyped value is an error at
+composition. The stage sections (scenes, video, caption, audio, text) hold component options,
+checked against each component's own options dataclass when the pipeline is built.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+#: OmegaConf's marker of a value that must be given.
+MISSING = "???"
+
+#: The config groups that select components, in the order stages run (``scenes`` first).
+STAGE_GROUPS: tuple[str, ...] = (
+    "scenes",
+    "video",
+    "caption",
+    "audio/asr",
+    "audio/embedding",
+    "audio/events",
+    "audio/speakers",
+    "text",
+)
+
+
+@dataclass
+class ModelsConfig:
+    #: Use tiny random-weight models wherever no packaged real weights exist (preset=tiny).
+    tiny: bool = False
+    #: Where built tiny models and other egorag caches live.
+    cache_dir: str = "~/.cache/egorag"
+    #: Models kept loaded at once, in GiB; null: 80% of the device's memory.
+    memory_budget_gb: float | None = None
+
+
+@dataclass
+class MediaConfig:
+    #: Decoded frames cached per video so later stages reuse them, in MiB.
+    frame_cache_mb: float = 256.0
+
+
+@dataclass
+class StoreConfig:
+    #: The index: an embedded LanceDB database (tables ``videos`` and ``scenes``).
+    name: str = "lancedb"
+    #: null: ``<output dir of the run>/index``.
+    path: str | None = None
+    #: Also write the seed's pickle here (trusted input only: loading a pickle runs code); a
+    #: relative path is relative to the run's output dir (each --multirun job writes its own).
+    export_pickle: str | None = None
+
+
+@dataclass
+class ExecutorConfig:
+    #: ``local``: threads on this machine (``max_workers`` videos at once).
+    name: str = "local"
+
+
+@dataclass
+class RunConfig:
+    """The whole run. Stage sections are free-form here and checked per component."""
+
+    #: A JSON list of videos ({"path", "name", "scenes"}), a folder of videos, or one file.
+    input: str = MISSING
+    #: Where the index and run_report.json go. Rerunning with the same output_dir resumes.
+    output_dir: str = "egorag-output"
+    #: ``auto``: cuda when available, else cpu.
+    device: str = "auto"
+    #: Videos encoded at once.
+    max_workers: int = 1
+    progress: bool = True
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
+    scenes: Any = None
+    video: Any = None
+    caption: Any = None
+    audio: Any = None
+    text: Any = None
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.models.cache_dir).expanduser()
+
+    @property
+    def frame_cache_bytes(self) -> int:
+        return int(self.media.frame_cache_mb * 2**20)
+
+    def section(self, group: str) -> dict[str, Any] | None:
+        """The options of a stage group (``audio/asr`` -> ``audio.asr``), or ``None``."""
+        first, _, rest = group.partition("/")
+        node = getattr(self, first, None)
+        if rest:
+            node = node.get(rest) if isinstance(node, Mapping) else None
+        return dict(node) if isinstance(node, Mapping) else None
+
+
+def register_schema() -> None:
+    """Store :class:`RunConfig` in Hydra's ConfigStore as ``egorag_schema`` (idempotent)."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="egorag_schema", node=RunConfig)
+
+
+def run_config(cfg: Mapping[str, Any] | RunConfig) -> RunConfig:
+    """A :class:`RunConfig` from a composed config (plain dict or DictConfig); mistyped or
+    unknown core keys raise :class:`~egorag_core.errors.ConfigError`."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from .errors import ConfigError
+
+    if isinstance(cfg, RunConfig):
+        return cfg
+    plain = dict(cfg)
+    plain.pop("hydra", None)
+    plain.setdefault("input", "-")
+    try:
+        node = OmegaConf.merge(OmegaConf.structured(RunConfig), plain)
+        out = OmegaConf.to_object(node)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", "") or "?"
+        raise ConfigError(f"{key}: {str(exc).splitlines()[0]}") from None
+    assert isinstance(out, RunConfig)
+    return out
 
 
 def compose(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
-    """The composed config as a plain dict, and the chosen option of every group."""
+    """The composed config as a plain dict, and the chosen option of every group (the Python
+    API's way to get what the CLI gets, with the same search path)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
 
+    register_schema()
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="egorag_core.conf", version_base=None):
         cfg = hydra_compose("config", overrides=["input=-", *overrides], return_hydra_config=True)

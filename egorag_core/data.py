@@ -16,8 +16,7 @@ import numpy as np
 MODALITIES = ("video", "audio", "text", "caption")
 
 
-class InputError(ValueError):
-    """Bad input: the message names the file and the problem."""
+from .errors import InputError  # noqa: E402  (re-exported)
 
 
 @dataclass(frozen=True, order=True)

@@ -17,7 +17,7 @@ Components subclass the base classes in :mod:`egorag_core.components`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import pluggy
 
@@ -26,8 +26,19 @@ PROJECT = "egorag"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-#: ``register(name, factory, description="", group=None)``, as passed to every hook.
-Register = Callable[..., Any]
+class Register(Protocol):
+    """The callback every ``register_*`` hook receives."""
+
+    def __call__(
+        self,
+        name: str,
+        factory: Callable[..., Any] | str,
+        description: str = "",
+        group: str | None = None,
+    ) -> None:
+        """Offer component ``name`` (what users select: ``video=name``) built by ``factory``
+        (a callable or a lazy ``"module:Class"`` string), shown with ``description`` by
+        ``egorag plugins``, in config ``group`` (only audio analyzers choose one)."""
 
 
 @hookspec
@@ -101,4 +112,14 @@ HOOK_KINDS: dict[str, str] = {
     "register_captioners": "caption",
     "register_audio_analyzers": "audio",
     "register_text_encoders": "text",
+}
+
+#: Hook name -> the config groups its components may be registered in (the first is the
+#: default when ``group`` is not given).
+HOOK_GROUPS: dict[str, tuple[str, ...]] = {
+    "register_scene_splitters": ("scenes",),
+    "register_video_encoders": ("video",),
+    "register_captioners": ("caption",),
+    "register_audio_analyzers": ("audio/asr", "audio/embedding", "audio/events", "audio/speakers"),
+    "register_text_encoders": ("text",),
 }

@@ -8,24 +8,21 @@ plainly that the weights are random.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from .errors import ModelUnavailable  # noqa: F401  (re-exported)
+from .hf import quiet_transformers, torch_dtype  # noqa: F401  (re-exported)
 
 RANDOM_WEIGHTS_MARKER = "egorag-random-weights.json"
-
-
-class ModelUnavailable(RuntimeError):
-    """A selected model cannot be had; the message is one line saying what to do."""
 
 
 @dataclass(frozen=True)
@@ -135,28 +132,3 @@ def weights_bytes(location: str, default: int) -> int:
         return default
     files = [*path.glob("*.safetensors"), *path.glob("*.bin")]
     return sum(f.stat().st_size for f in files) or default
-
-
-def torch_dtype(name: str | None, device: str = "cpu") -> Any:
-    """A torch dtype from its name; ``None`` or ``"auto"``: bfloat16 on CUDA, float32 else."""
-    import torch
-
-    if not name or name == "auto":
-        return torch.bfloat16 if device.startswith("cuda") else torch.float32
-    return getattr(torch, name)
-
-
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load reports and progress bars inside the block."""
-    from transformers.utils import logging
-
-    level, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(level)
-        if bars:
-            logging.enable_progress_bar()

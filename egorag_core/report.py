@@ -8,21 +8,23 @@ import json
 import os
 import resource
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .components import Settings
+from .data import VideoDatapoint
+from .media import VideoInfo
 from .scheduler import ModelScheduler
 
 
 @dataclass
-class VideoOutcome:
-    """What happened to one video."""
+class VideoRecord:
+    """One video from plan to report: what it is, what was decided, what happened."""
 
     video_name: str
     video_path: str
-    status: str = "pending"  # ok | skipped | failed
+    status: str = "pending"  # pending | ok | skipped | failed
     reason: str = ""
     scenes: int = 0
     has_audio: bool | None = None
@@ -30,6 +32,18 @@ class VideoOutcome:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     key: str = ""
     content_hash: str = ""
+    #: The input entry and its probe; not written to the report.
+    point: VideoDatapoint | None = field(default=None, repr=False, compare=False)
+    info: VideoInfo | None = field(default=None, repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report's entry for this video."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _PRIVATE}
+        out["stage_seconds"] = {k: round(s, 3) for k, s in self.stage_seconds.items()}
+        return out
+
+
+_PRIVATE = ("point", "info")
 
 
 def peak_rss_bytes() -> int:
@@ -54,11 +68,11 @@ class RunReport:
         self.stage_stats = stage_stats
         self.settings = settings
         self.scheduler = scheduler
-        self.videos: list[VideoOutcome] = []
+        self.videos: list[VideoRecord] = []
         self.index_path = ""
         self.started = dt.datetime.now(dt.timezone.utc)
 
-    def add(self, outcome: VideoOutcome) -> None:
+    def add(self, outcome: VideoRecord) -> None:
         self.videos.append(outcome)
         self.write()
 
@@ -89,10 +103,7 @@ class RunReport:
             "model_loads": {k: m["loads"] for k, m in scheduler["models"].items()},
             "scheduler": scheduler,
             "peak_rss_bytes": peak_rss_bytes(),
-            "videos": [
-                {**asdict(v), "stage_seconds": {k: round(s, 3) for k, s in v.stage_seconds.items()}}
-                for v in self.videos
-            ],
+            "videos": [v.as_dict() for v in self.videos],
         }
 
     def write(self) -> Path:

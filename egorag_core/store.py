@@ -28,8 +28,7 @@ SCENES = "scenes"
 VIDEOS = "videos"
 
 
-class StoreError(RuntimeError):
-    """The index cannot take this write (e.g. another vector size for the same column)."""
+from .errors import StoreError  # noqa: E402  (re-exported)
 
 
 def content_hash(path: str | Path, chunk: int = 2**20) -> str:

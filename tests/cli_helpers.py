@@ -44,9 +44,9 @@ def read_report(folder: Path) -> dict:
 
 
 def compose_and_run(overrides, dataset, output_dir, host=None, edit=None):
-    """Compose the config like the CLI does and call :func:`egorag_core.pipeline.run`."""
+    """Compose the config like the CLI does and call :func:`egorag_core.run.run`."""
     from egorag_core.config import compose
-    from egorag_core.pipeline import run
+    from egorag_core.run import run
 
     cfg, choices = compose(list(overrides))
     cfg["device"] = "cpu"

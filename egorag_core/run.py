@@ -1,0 +1,392 @@
+"""A run in four plain steps, each a function of what the one before returned:
+
+``prepare`` (settings, plugins, components, scheduler plan, store, report) -> ``plan`` (probe,
+hash and key every video, decide skips and duplicates, all in the driver) -> ``encode`` (one
+video; returns an immutable :class:`EncodedVideo`; the only step an executor distributes) ->
+``commit`` (the driver writes each finished video to the index and the report).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .components import Settings, VideoJob
+from .config import RunConfig, run_config
+from .data import Scene, SceneEncoding, VideoDatapoint, VideoDataset, validate_scenes
+from .errors import InputError, StageError
+from .executor import LocalExecutor
+from .media import VideoFrames, probe
+from .pipeline import Pipeline, build_pipeline
+from .plugins import PluginHost, failed_plugins, load_plugins
+from .report import RunReport, VideoRecord
+from .scheduler import ModelScheduler
+from .store import LanceStore, config_fingerprint, content_hash
+
+log = logging.getLogger("egorag")
+
+
+@dataclass(frozen=True)
+class EncodeContext:
+    """What the encode step needs: the components, the scheduler, the settings."""
+
+    pipeline: Pipeline
+    scheduler: ModelScheduler
+    settings: Settings
+    frame_cache_bytes: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The outcome of :func:`prepare`: everything a run needs before its first video."""
+
+    config: RunConfig
+    context: EncodeContext
+    store: LanceStore
+    report: RunReport
+    fingerprint: str
+    stage_config: dict[str, Any]
+    output_dir: Path
+
+
+@dataclass(frozen=True)
+class EncodedVideo:
+    """What :func:`encode` returns for one video."""
+
+    scenes: tuple[Scene, ...]
+    encodings: tuple[SceneEncoding, ...]
+    global_embeddings: Mapping[str, np.ndarray]
+    has_audio: bool
+    duration: float
+    stage_seconds: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class EncodeFailure:
+    """:func:`encode` raised: the one-line reason."""
+
+    reason: str
+
+
+# -- prepare ----------------------------------------------------------------------------------
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``."""
+    if device != "auto":
+        return device
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def default_budget(device: str) -> int:
+    """80% of the device's memory, in bytes."""
+    if device.startswith("cuda"):
+        import torch
+
+        index = int(device.split(":")[1]) if ":" in device else 0
+        return int(0.8 * torch.cuda.get_device_properties(index).total_memory)
+    import psutil
+
+    return int(0.8 * psutil.virtual_memory().total)
+
+
+def prepare(
+    cfg: Mapping[str, Any] | RunConfig,
+    output_dir: str | Path,
+    choices: Mapping[str, str] | None = None,
+    host: PluginHost | None = None,
+) -> Prepared:
+    """Settings, plugins, checked components, the scheduler's plan, the store and the report.
+    Raises :class:`~egorag_core.errors.ConfigError` (one line) when the run cannot start."""
+    config = run_config(cfg)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(config.device)
+    settings = Settings(device, config.models.tiny, config.cache_dir, config.progress)
+    host = host or load_plugins()
+    for plugin in failed_plugins(host):
+        log.warning("plugin %s (%s) failed to load: %s", plugin.name, plugin.module, plugin.error)
+    pipeline = build_pipeline(config, settings, host, choices or {})
+    budget_gb = config.models.memory_budget_gb
+    budget = int(budget_gb * 2**30) if budget_gb is not None else default_budget(device)
+    scheduler = ModelScheduler(device, budget)
+    scheduler.plan(pipeline.plan())
+    store_path = Path(config.store.path or output_dir / "index")
+    report = RunReport(
+        output_dir / "run_report.json", pipeline.describe(), settings, scheduler, pipeline.stats
+    )
+    report.index_path = str(store_path)
+    stages = pipeline.fingerprint_config(settings.tiny)
+    context = EncodeContext(pipeline, scheduler, settings, config.frame_cache_bytes)
+    return Prepared(
+        config, context, LanceStore(store_path), report, config_fingerprint(stages), stages,
+        output_dir,
+    )  # fmt: skip
+
+
+# -- plan -------------------------------------------------------------------------------------
+def plan(prepared: Prepared, dataset: VideoDataset) -> list[VideoRecord]:
+    """One record per video, in input order: probed, hashed and keyed; ``skipped`` when the
+    index has it or it is listed twice, ``failed`` when its input is bad, else ``pending``."""
+    done = prepared.store.done_keys()
+    planned: set[str] = set()
+    records = []
+    for point in dataset:
+        record = VideoRecord(point.video_name, point.video_path, point=point)
+        try:
+            if point.input_error:
+                raise InputError(point.input_error)
+            record.info = probe(point.video_path)
+            record.content_hash = content_hash(point.video_path)
+            record.key = _video_key(record.content_hash, prepared.fingerprint, point)
+        except Exception as exc:
+            record.status, record.reason = "failed", failure_line(point.video_path, exc)
+        else:
+            if record.key in done:
+                record.status, record.reason = "skipped", "already in the index"
+            elif record.key in planned:
+                record.status, record.reason = "skipped", "listed twice; encoded once"
+            planned.add(record.key)
+        records.append(record)
+    return records
+
+
+def _video_key(content: str, fingerprint: str, point: VideoDatapoint) -> str:
+    """Content hash + config fingerprint (+ the given scenes, which decide the output too)."""
+    key = f"{content}-{fingerprint}"
+    if point.precomputed_scenes:
+        scenes = [s.to_dict() for s in point.precomputed_scenes]
+        key += "-" + config_fingerprint({"scenes": scenes})[:8]
+    return key
+
+
+# -- encode -----------------------------------------------------------------------------------
+def encode(context: EncodeContext, record: VideoRecord) -> EncodedVideo:
+    """Encode one planned video: open its decoder once, split scenes, run every stage."""
+    assert record.info is not None and record.point is not None
+    info, pipeline, timings = record.info, context.pipeline, {}
+    with VideoFrames(info, cache_bytes=context.frame_cache_bytes) as frames:
+        job = VideoJob(record.point, info, frames, context.scheduler, context.settings)
+        start = time.perf_counter()
+        scenes = record.point.precomputed_scenes or _run_stage(
+            "scenes", pipeline.splitter.split, job
+        )
+        job.scenes = validate_scenes(scenes, frames.duration, info.path)
+        job.results = [SceneEncoding() for _ in job.scenes]
+        timings["scenes"] = time.perf_counter() - start
+        last_keyframe_reader = _last_keyframe_reader(pipeline)
+        for name, component in pipeline.stages:
+            if name.startswith("audio.") and not info.has_audio:
+                continue
+            start = time.perf_counter()
+            try:
+                _run_stage(name, component.process, job)
+            finally:
+                context.scheduler.stage_done(name)
+            if name == last_keyframe_reader:
+                for result in job.results:  # frames are never stored; free them now
+                    result.keyframes = None
+            timings[name] = time.perf_counter() - start
+        duration = frames.duration
+    point = VideoDatapoint(info.path, "", scene_embeddings=job.results)
+    return EncodedVideo(
+        tuple(job.scenes), tuple(job.results), point.compute_global_embeddings(),
+        info.has_audio, duration, timings,
+    )  # fmt: skip
+
+
+def _last_keyframe_reader(pipeline: Pipeline) -> str:
+    """The stage after which no stage reads ``result.keyframes``."""
+    return "caption" if "caption" in dict(pipeline.stages) else "video"
+
+
+def _run_stage(name: str, fn: Any, job: VideoJob) -> Any:
+    try:
+        return fn(job)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise StageError(name, exc) from exc
+
+
+def encode_or_fail(context: EncodeContext, record: VideoRecord) -> EncodedVideo | EncodeFailure:
+    """:func:`encode`, with any error turned into an :class:`EncodeFailure` (one bad video
+    must not stop the batch)."""
+    try:
+        return encode(context, record)
+    except Exception as exc:
+        log.debug("%s", traceback.format_exc())
+        return EncodeFailure(failure_line(record.video_path, exc))
+
+
+def failure_line(path: str, exc: BaseException) -> str:
+    """One line naming the file and the problem."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if text.startswith(path) else f"{path}: {text}"
+
+
+# -- commit -----------------------------------------------------------------------------------
+def commit(
+    prepared: Prepared, record: VideoRecord, result: EncodedVideo | EncodeFailure
+) -> VideoDatapoint | None:
+    """Write a finished video to the index (its ``videos`` row last); return the stored
+    datapoint, or ``None`` when it failed."""
+    if isinstance(result, EncodeFailure):
+        record.status, record.reason = "failed", result.reason
+        return None
+    assert record.point is not None
+    encoded = dataclasses.replace(
+        record.point, scenes=list(result.scenes), scene_embeddings=list(result.encodings),
+        global_embeddings=dict(result.global_embeddings), has_audio=result.has_audio,
+        duration=result.duration,
+    )  # fmt: skip
+    record.stage_seconds = dict(result.stage_seconds)
+    record.scenes, record.has_audio = len(result.scenes), result.has_audio
+    try:
+        start = time.perf_counter()
+        prepared.store.commit(
+            record.key, encoded, record.content_hash, prepared.fingerprint, prepared.stage_config
+        )
+        record.stage_seconds["store"] = time.perf_counter() - start
+    except Exception as exc:
+        record.status, record.reason = "failed", failure_line(record.video_path, exc)
+        return None
+    record.status = "ok"
+    return encoded
+
+
+def _report(prepared: Prepared, record: VideoRecord) -> None:
+    if record.status == "failed":
+        log.error("failed: %s", record.reason)
+    elif record.status == "skipped":
+        log.info("skipped (%s): %s", record.reason, record.video_path)
+    prepared.report.add(record)
+
+
+# -- the whole run ----------------------------------------------------------------------------
+@dataclass
+class RunOutcome:
+    """What :func:`run` did: the encoded dataset (this run's videos) and the report."""
+
+    dataset: VideoDataset
+    report: RunReport
+
+    @property
+    def failed(self) -> int:
+        return sum(v.status == "failed" for v in self.report.videos)
+
+
+def run(
+    cfg: Mapping[str, Any] | RunConfig,
+    dataset: VideoDataset,
+    output_dir: str | Path,
+    *,
+    choices: Mapping[str, str] | None = None,
+    host: PluginHost | None = None,
+) -> RunOutcome:
+    """Encode ``dataset`` with the composed config ``cfg`` into the index under ``output_dir``;
+    write ``run_report.json`` beside it. Raises :class:`~egorag_core.errors.ConfigError`
+    before any work when the configuration cannot run."""
+    prepared = prepare(cfg, output_dir, choices, host)
+    for line in _describe_lines(prepared.context):
+        log.info(line)
+    records = plan(prepared, dataset)
+    todo = [r for r in records if r.status == "pending"]
+    executor = LocalExecutor(prepared.config.max_workers)
+    results = executor.map(partial(encode_or_fail, prepared.context), todo)
+    encoded: list[VideoDatapoint] = []
+    try:
+        for record in _progress(records, prepared.context.settings):
+            if record.status == "pending":
+                _, result = next(results)
+                record.seconds = _encode_seconds(result)
+                stored = commit(prepared, record, result)
+                encoded += [stored] if stored is not None else []
+            _report(prepared, record)
+    finally:
+        prepared.context.scheduler.release_all()
+        prepared.report.write()
+    _export_pickle(prepared)
+    return RunOutcome(VideoDataset(encoded, encoded=True), prepared.report)
+
+
+def _encode_seconds(result: EncodedVideo | EncodeFailure) -> float:
+    return sum(result.stage_seconds.values()) if isinstance(result, EncodedVideo) else 0.0
+
+
+def _export_pickle(prepared: Prepared) -> None:
+    export = prepared.config.store.export_pickle
+    if export:
+        path = prepared.output_dir / export  # an absolute path stays as it is
+        prepared.store.read().save(path)
+        log.info("pickle written to %s (trusted input only)", path)
+
+
+def _describe_lines(context: EncodeContext) -> Iterator[str]:
+    yield f"device: {context.settings.device}"
+    for stage, info in context.pipeline.describe().items():
+        models = ", ".join(
+            f"{m['model_id']}{' (RANDOM WEIGHTS)' if m['random_weights'] else ''}"
+            for m in info["models"]
+        )
+        yield f"{stage}: {info['option']} [{info['component']}] {models}".rstrip()
+
+
+def _progress(items: list[VideoRecord], settings: Settings) -> Iterator[VideoRecord]:
+    if not settings.show_progress:
+        yield from items
+        return
+    from tqdm.auto import tqdm
+
+    yield from tqdm(items, total=len(items), desc="videos", unit="video")
+
+
+class MultiModalEncoder:
+    """The seed's Python API: encode a :class:`VideoDataset` with the configured stages.
+
+    ``overrides`` are Hydra overrides as on the command line (``["video=xclip",
+    "preset=tiny"]``); the results are also committed to the index under ``output_dir``.
+    """
+
+    def __init__(
+        self,
+        video_dataset: VideoDataset,
+        device: str = "auto",
+        max_workers: int = 1,
+        overrides: Sequence[str] = (),
+        output_dir: str | Path = "egorag-output",
+    ):
+        self.video_dataset = video_dataset
+        self.device = device
+        self.max_workers = max_workers
+        self.overrides = list(overrides)
+        self.output_dir = Path(output_dir)
+        self.report: RunReport | None = None
+
+    def config(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The composed config (plain dict) and the selected group options."""
+        from .config import compose
+
+        return compose(
+            [*self.overrides, f"device={self.device}", f"max_workers={self.max_workers}"]
+        )
+
+    def encode_videos(self) -> VideoDataset:
+        """Encode every video; failures are logged and listed in :attr:`report`."""
+        cfg, choices = self.config()
+        outcome = run(cfg, self.video_dataset, self.output_dir, choices=choices)
+        self.report = outcome.report
+        return outcome.dataset
