@@ -61,3 +61,23 @@ def train_tiny_tokenizer(
     if chat_template is not None:
         fast.chat_template = chat_template
     return fast
+
+
+#: Side of the square images every tiny vision tower takes (two 16x16 patches a side).
+TINY_IMAGE_SIZE = 32
+
+
+def tiny_layers(hidden: int = 32) -> dict[str, int]:
+    """Sizes of a tiny transformer stack: ``hidden`` wide, MLP twice that, 2 layers of 4 heads."""
+    return {
+        "hidden_size": hidden,
+        "intermediate_size": 2 * hidden,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+    }
+
+
+def tiny_vision_config(**overrides: Any) -> dict[str, Any]:
+    """Keyword arguments of a tiny ViT-style vision config (CLIP, X-CLIP, BLIP...):
+    :func:`tiny_layers`, ``TINY_IMAGE_SIZE`` images in 16x16 patches; ``overrides`` win."""
+    return {**tiny_layers(), "image_size": TINY_IMAGE_SIZE, "patch_size": 16, **overrides}

@@ -1,4 +1,5 @@
-"""Pure helpers: small pixel features (for K-means keyframes), caption merging."""
+"""Pure helpers: small pixel features (for K-means keyframes), caption merging (the text
+cleaning itself is :func:`egorag_core.hf.clean_generated_text`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
+from egorag_core.hf import clean_generated_text
 
 
 def pixel_features(frames: np.ndarray, side: int = 16) -> np.ndarray:
@@ -18,12 +20,6 @@ def pixel_features(frames: np.ndarray, side: int = 16) -> np.ndarray:
         for f in frames
     ]
     return np.stack(rows) / 255.0
-
-
-def clean_text(text: str) -> str:
-    """Printable characters only, whitespace collapsed, no leading/trailing spaces."""
-    text = "".join(ch if ch.isprintable() and ch != "\ufffd" else " " for ch in text)
-    return " ".join(text.split())
 
 
 def sentence_key(sentence: str) -> str:
@@ -38,7 +34,7 @@ def merge_captions(captions: Iterable[str]) -> str:
     seen: set[str] = set()
     sentences: list[str] = []
     for caption in captions:
-        for part in re.split(r"(?<=[.!?])\s+|\n+", clean_text(caption)):
+        for part in re.split(r"(?<=[.!?])\s+|\n+", clean_generated_text(caption)):
             part = part.strip()
             key = sentence_key(part)
             if not key or key in seen:

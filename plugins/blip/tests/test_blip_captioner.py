@@ -1,24 +1,52 @@
-"""The captioner1 captioner on real video files through open_job, with a tiny BLIP."""
+"""The captioner1 captioner on real video files, with a tiny BLIP built from its YAML."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from egorag_core import ModelScheduler, Scene
+import pytest
+from egorag_core import ModelScheduler, ModelUnavailable, OptionsError, Scene, Settings
 from egorag_core.testing import open_job, sample_video
 
+import egorag_blip
 from egorag_blip.captioner import BlipCaptioner
 
+YAML = Path(egorag_blip.__file__).parent / "conf" / "caption" / "captioner1.yaml"
 
-def test_tiny_model_is_marked_random(blip_settings):
-    (spec,) = BlipCaptioner({}, blip_settings).models()
+
+@pytest.fixture()
+def captioner(egorag_component) -> BlipCaptioner:
+    return egorag_component("caption", "captioner1")
+
+
+def test_tiny_model_is_marked_random_and_keyed_by_dtype(captioner, egorag_component):
+    (spec,) = captioner.models()
     assert spec.random_weights
-    assert spec.key.startswith("blip-caption:")
+    assert spec.key == f"blip-caption:{spec.model_id}:float32"
+    (half,) = egorag_component("caption", "captioner1", dtype="bfloat16").models()
+    assert half.model_id == spec.model_id
+    assert half.key == f"blip-caption:{spec.model_id}:bfloat16"
 
 
-def test_captions_from_sampled_frames_of_real_footage(blip_settings):
-    captioner = BlipCaptioner({}, blip_settings)
+def test_mistyped_option_names_the_key_and_the_yaml(egorag_component):
+    with pytest.raises(OptionsError) as error:
+        egorag_component("caption", "captioner1", sample_fps="fast")
+    message = str(error.value)
+    assert "caption.sample_fps" in message
+    assert str(YAML) in message
+
+
+def test_missing_model_folder_names_the_option(egorag_component, tmp_path):
+    settings = Settings(tiny=False, cache_dir=tmp_path, show_progress=False)
+    missing = tmp_path / "no-such-blip"
+    with pytest.raises(ModelUnavailable, match=f"caption.model={missing}: folder not found"):
+        egorag_component("caption", "captioner1", settings=settings, model=str(missing))
+
+
+def test_captions_from_sampled_frames_of_real_footage(captioner, egorag_job):
     scenes = [Scene(0.0, 5.0), Scene(5.0, 10.0)]
-    with open_job(sample_video("bikes.mp4"), scenes, settings=blip_settings) as job:
+    with egorag_job(sample_video("bikes.mp4"), scenes) as job:
         captioner.process(job)
     for result in job.results:
         assert isinstance(result.caption_text, str) and result.caption_text.strip()
@@ -27,8 +55,7 @@ def test_captions_from_sampled_frames_of_real_footage(blip_settings):
         assert result.keyframes is None
 
 
-def test_uses_handed_keyframes_at_most_five_and_drops_them(blip_settings, blip_two_scene_video):
-    captioner = BlipCaptioner({}, blip_settings)
+def test_uses_handed_keyframes_at_most_five_and_drops_them(captioner, egorag_job, egorag_video):
     seen = []
     original = captioner.caption_frames
 
@@ -38,7 +65,7 @@ def test_uses_handed_keyframes_at_most_five_and_drops_them(blip_settings, blip_t
 
     captioner.caption_frames = spy
     scenes = [Scene(0.0, 2.0), Scene(2.0, 2.05)]
-    with open_job(blip_two_scene_video, scenes, settings=blip_settings) as job:
+    with egorag_job(egorag_video, scenes) as job:
         handed = job.frames.sample(scenes[0], fps=4.0, max_frames=8)
         job.results[0].keyframes = handed.array  # as the video stage leaves them
         job.frames.sample = None  # scene 0 must not decode: it has keyframes
@@ -52,15 +79,17 @@ def test_uses_handed_keyframes_at_most_five_and_drops_them(blip_settings, blip_t
     assert all(r.caption_text for r in job.results)
 
 
-def test_model_released_after_the_caption_stage(blip_settings, blip_two_scene_video):
-    captioner = BlipCaptioner({"batch_size": 2}, blip_settings)
+def test_model_released_after_the_caption_stage(egorag_component, egorag_settings, egorag_video):
+    captioner = egorag_component("caption", "captioner1", batch_size=2)
     scheduler = ModelScheduler("cpu", budget_bytes=1)
     scheduler.plan([("video", []), ("caption", captioner.models()), ("text", [])])
     scenes = [Scene(0.0, 2.0), Scene(2.0, 4.0)]
-    with open_job(blip_two_scene_video, scenes, scheduler=scheduler, settings=blip_settings) as job:
+    key = captioner.spec().key
+    # open_job, not egorag_job: this test needs its own scheduler
+    with open_job(egorag_video, scenes, scheduler=scheduler, settings=egorag_settings) as job:
         captioner.process(job)
-        assert scheduler.stage_done("caption") == [captioner.spec.key]
+        assert scheduler.stage_done("caption") == [key]
     assert scheduler.resident_keys == []
-    assert scheduler.load_counts() == {captioner.spec.key: 1}
+    assert scheduler.load_counts() == {key: 1}
     assert all(isinstance(r.caption_text, str) and r.caption_text for r in job.results)
     assert np.all([r.keyframes is None for r in job.results])

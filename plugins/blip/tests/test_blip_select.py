@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from egorag_core.keyframes import kmeans_keyframes as representative_frames
 
-from egorag_blip.select import clean_text, merge_captions, pixel_features, sentence_key
+from egorag_blip.select import merge_captions, pixel_features, sentence_key
 
 
 def test_merge_drops_repeats_ignoring_case_space_and_punctuation():
@@ -30,8 +30,8 @@ def test_merge_of_nothing_is_empty():
     assert merge_captions(["", " . ", "\x00\x01"]) == ""
 
 
-def test_clean_text_and_key():
-    assert clean_text("a\x00 b\ufffd\n c ") == "a b c"
+def test_merge_cleans_captions_and_key():
+    assert merge_captions(["a\x00 b\ufffd\n c ", "<|endoftext|> a  B c"]) == "A b c."
     assert sentence_key("A  Cat, sits!") == sentence_key("a cat sits") == "a cat sits"
 
 

@@ -1,24 +1,21 @@
 """Tiny random-weight CLIP and X-CLIP folders, built from the real transformers config classes.
 
 They are loaded through the same ``from_pretrained(folder)`` code as a hub id; only the weights
-are random (and tiny), so tests and ``preset=tiny`` run the real code path offline.
+are random (and tiny), so tests and ``preset=tiny`` run the real code path offline. The layer
+and image sizes are the core's (:func:`egorag_core.tiny.tiny_vision_config`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-#: Sizes shared by both tiny models (hidden 32, 2 layers, 32x32 images in 16x16 patches).
-HIDDEN = 32
-LAYERS = 2
-HEADS = 4
-IMAGE_SIZE = 32
-PATCH = 16
+#: Embedding size of both tiny models, and their text context length.
 PROJECTION = 16
 TEXT_CONTEXT = 16
 
 
-def _tokenizer():
+def _tokenizer() -> Any:
     from egorag_core.tiny import train_tiny_tokenizer
 
     return train_tiny_tokenizer(
@@ -31,21 +28,22 @@ def _tokenizer():
     )
 
 
-def _image_processor():
+def _image_processor() -> Any:
+    from egorag_core.tiny import TINY_IMAGE_SIZE
     from transformers import CLIPImageProcessor
 
+    side = TINY_IMAGE_SIZE
     return CLIPImageProcessor(
-        size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}
+        size={"shortest_edge": side}, crop_size={"height": side, "width": side}
     )
 
 
-def _text_kwargs(tokenizer) -> dict:
+def _text_kwargs(tokenizer: Any) -> dict[str, Any]:
+    from egorag_core.tiny import tiny_layers
+
     return dict(
+        tiny_layers(),
         vocab_size=len(tokenizer),
-        hidden_size=HIDDEN,
-        intermediate_size=2 * HIDDEN,
-        num_hidden_layers=LAYERS,
-        num_attention_heads=HEADS,
         max_position_embeddings=TEXT_CONTEXT,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -53,29 +51,19 @@ def _text_kwargs(tokenizer) -> dict:
     )
 
 
-def _vision_kwargs() -> dict:
-    return dict(
-        hidden_size=HIDDEN,
-        intermediate_size=2 * HIDDEN,
-        num_hidden_layers=LAYERS,
-        num_attention_heads=HEADS,
-        image_size=IMAGE_SIZE,
-        patch_size=PATCH,
-    )
-
-
 def build_tiny_clip(folder: Path) -> None:
     """Save a tiny ``CLIPModel`` + ``CLIPProcessor`` to ``folder`` (the layout of
     ``openai/clip-vit-base-patch32``, which ``CLIPVisionModelWithProjection`` loads)."""
     import torch
-    from egorag_core.models import quiet_transformers
+    from egorag_core.hf import quiet_transformers
+    from egorag_core.tiny import tiny_vision_config
     from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
     torch.manual_seed(0)
     tokenizer = _tokenizer()
     config = CLIPConfig(
         text_config=_text_kwargs(tokenizer),
-        vision_config=dict(_vision_kwargs(), projection_dim=PROJECTION),
+        vision_config=tiny_vision_config(projection_dim=PROJECTION),
         projection_dim=PROJECTION,
     )
     with quiet_transformers():
@@ -87,13 +75,13 @@ def build_tiny_clip(folder: Path) -> None:
 def build_tiny_xclip(folder: Path) -> None:
     """Save a tiny ``XCLIPModel`` (8 frames) + ``XCLIPProcessor`` to ``folder``."""
     import torch
-    from egorag_core.models import quiet_transformers
+    from egorag_core.hf import quiet_transformers
+    from egorag_core.tiny import tiny_vision_config
     from transformers import XCLIPConfig, XCLIPModel, XCLIPProcessor
 
     torch.manual_seed(0)
     tokenizer = _tokenizer()
-    vision = dict(
-        _vision_kwargs(),
+    vision = tiny_vision_config(
         num_frames=8,
         mit_hidden_size=PROJECTION,
         mit_intermediate_size=2 * PROJECTION,

@@ -1,43 +1,72 @@
-"""The xclip encoder on real video files through open_job, with tiny random-weight models."""
+"""The xclip encoder on real video files, with tiny random-weight models built from its YAML."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from egorag_core import ModelScheduler, Scene
+import pytest
+from egorag_core import ModelScheduler, ModelUnavailable, OptionsError, Scene, Settings
 from egorag_core.testing import open_job, sample_video
 
+import egorag_xclip
 from egorag_xclip.encoder import XClipVideoEncoder
 
+YAML = Path(egorag_xclip.__file__).parent / "conf" / "video" / "xclip.yaml"
 
-def projection_dim(encoder: XClipVideoEncoder) -> int:
+
+@pytest.fixture()
+def encoder(egorag_component) -> XClipVideoEncoder:
+    return egorag_component("video", "xclip")
+
+
+def xclip_config(encoder: XClipVideoEncoder):
     from transformers import AutoConfig
 
-    return AutoConfig.from_pretrained(encoder.xclip_source.location).projection_dim
+    return AutoConfig.from_pretrained(encoder.spec("model").model_id)
 
 
-def num_frames(encoder: XClipVideoEncoder) -> int:
-    from transformers import AutoConfig
-
-    config = AutoConfig.from_pretrained(encoder.xclip_source.location)
-    return config.vision_config.num_frames
-
-
-def test_tiny_models_are_marked_random(xclip_settings):
-    encoder = XClipVideoEncoder({}, xclip_settings)
-    assert all(spec.random_weights for spec in encoder.models())
-    assert len({spec.key for spec in encoder.models()}) == 2
+def test_tiny_models_are_marked_random_and_keyed_by_role_and_dtype(encoder):
+    clip, xclip = encoder.models()
+    assert clip.random_weights and xclip.random_weights
+    assert clip.key == f"clip-vision:{clip.model_id}:float32"
+    assert xclip.key == f"xclip:{xclip.model_id}:float32"
+    assert clip.model_id != xclip.model_id
 
 
-def test_real_footage_gives_projection_dim_and_eight_keyframes(xclip_settings):
-    encoder = XClipVideoEncoder({}, xclip_settings)
-    with open_job(sample_video("bikes.mp4"), settings=xclip_settings) as job:
+def test_dtype_is_part_of_the_key(egorag_component, encoder):
+    half = egorag_component("video", "xclip", dtype="bfloat16")
+    pairs = zip(encoder.models(), half.models(), strict=True)
+    for full, other in pairs:
+        assert full.model_id == other.model_id
+        assert full.key != other.key and other.key.endswith(":bfloat16")
+
+
+def test_mistyped_option_names_the_key_and_the_yaml(egorag_component):
+    with pytest.raises(OptionsError) as error:
+        egorag_component("video", "xclip", sample_fps="fast")
+    message = str(error.value)
+    assert "video.sample_fps" in message
+    assert str(YAML) in message
+
+
+def test_missing_model_folder_names_the_option(egorag_component, tmp_path):
+    settings = Settings(tiny=False, cache_dir=tmp_path, show_progress=False)
+    missing = tmp_path / "no-such-clip"
+    with pytest.raises(ModelUnavailable, match=f"video.clip_model={missing}: folder not found"):
+        egorag_component("video", "xclip", settings=settings, clip_model=str(missing))
+
+
+def test_real_footage_gives_projection_dim_and_eight_keyframes(encoder, egorag_job):
+    with egorag_job(sample_video("bikes.mp4")) as job:
         encoder.process(job)
         height, width = job.info.height, job.info.width
     result = job.results[0]
+    config = xclip_config(encoder)
     assert result.video.dtype == np.float32
-    assert result.video.shape == (projection_dim(encoder),)
+    assert result.video.shape == (config.projection_dim,)
     assert np.isfinite(result.video).all()
-    assert result.keyframes.shape == (num_frames(encoder), height, width, 3)
+    assert result.keyframes.shape == (config.vision_config.num_frames, height, width, 3)
     assert result.keyframes.dtype == np.uint8
     times = result.keyframe_times
     assert len(times) == len(set(times)) == len(result.keyframes)
@@ -46,11 +75,10 @@ def test_real_footage_gives_projection_dim_and_eight_keyframes(xclip_settings):
     assert len(distinct) == len(result.keyframes)  # real footage: no two frames identical
 
 
-def test_one_frame_scene_and_capped_long_scene(xclip_settings, xclip_two_scene_video):
-    options = {"sample_fps": 10.0, "max_frames": 12}
-    encoder = XClipVideoEncoder(options, xclip_settings)
+def test_one_frame_scene_and_capped_long_scene(egorag_component, egorag_job, egorag_video):
+    encoder = egorag_component("video", "xclip", sample_fps=10.0, max_frames=12)
     scenes = [Scene(0.0, 1.02), Scene(1.02, 1.08), Scene(2.0, 4.0)]  # the middle: 1 frame
-    with open_job(xclip_two_scene_video, scenes, settings=xclip_settings) as job:
+    with egorag_job(egorag_video, scenes) as job:
         sampled = []
         original = job.frames.sample
 
@@ -63,21 +91,19 @@ def test_one_frame_scene_and_capped_long_scene(xclip_settings, xclip_two_scene_v
         encoder.process(job)
     assert sampled == [10, 1, 12]  # 20 frames wanted in the last scene, capped at 12
     assert [len(r.keyframes) for r in job.results] == [8, 1, 8]
-    dim = projection_dim(encoder)
+    dim = xclip_config(encoder).projection_dim
     for scene, result in zip(scenes, job.results, strict=True):
         assert result.video.shape == (dim,)
         assert all(scene.start - 0.1 <= t < scene.end for t in result.keyframe_times)
         assert result.keyframe_times == sorted(result.keyframe_times)
 
 
-def test_models_released_after_the_video_stage(xclip_settings, xclip_two_scene_video):
-    encoder = XClipVideoEncoder({}, xclip_settings)
+def test_models_released_after_the_video_stage(encoder, egorag_settings, egorag_video):
     scheduler = ModelScheduler("cpu", budget_bytes=1)
     scheduler.plan([("video", encoder.models()), ("caption", [])])
     scenes = [Scene(0.0, 2.0), Scene(2.0, 4.0)]
-    with open_job(
-        xclip_two_scene_video, scenes, scheduler=scheduler, settings=xclip_settings
-    ) as job:
+    # open_job, not egorag_job: this test needs its own scheduler
+    with open_job(egorag_video, scenes, scheduler=scheduler, settings=egorag_settings) as job:
         encoder.process(job)
         scheduler.stage_done("video")
     keys = [spec.key for spec in encoder.models()]
