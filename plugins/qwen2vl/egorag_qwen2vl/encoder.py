@@ -9,8 +9,9 @@ from egorag_core import VideoJob
 
 from .base import Qwen2VLComponent
 from .loading import Qwen2VL
+from .options import CHOICES, VideoOptions
 
-POOLINGS = ("mean", "first")
+POOLINGS = CHOICES["pooling"]
 
 
 def pool_tokens(tokens: Any, pooling: str) -> np.ndarray:
@@ -34,15 +35,13 @@ def merged_tokens(qwen: Qwen2VL, pixel_values_videos: Any, video_grid_thw: Any) 
     return out.pooler_output if hasattr(out, "pooler_output") else out
 
 
-class Qwen2VLVideoEncoder(Qwen2VLComponent):
-    """Scene frames at ``fps`` through the vision tower, pooled; 8 uniform keyframes handed on."""
-
-    group = "video"
+class Qwen2VLVideoEncoder(Qwen2VLComponent[VideoOptions]):
+    """Scene frames at ``fps`` through the vision tower, pooled; ``num_keyframes`` uniform
+    keyframes handed on."""
 
     def process(self, job: VideoJob) -> None:
-        pooling = str(self.options.get("pooling") or "mean")
-        n_key = int(self.options.get("num_keyframes") or 8)
-        with job.scheduler.use(self.spec) as qwen:
+        pooling, n_key = self.options.pooling, self.options.num_keyframes
+        with self.model(job) as qwen:
             for i in job.progress(range(len(job.scenes)), "video"):
                 scene, result = job.scenes[i], job.results[i]
                 inputs = self.video_inputs(qwen, self.scene_frames(job, scene))

@@ -1,18 +1,18 @@
-"""One Qwen2-VL for both stages: model source, dtype, attention, the shared ``ModelSpec``."""
+"""Loading Qwen2-VL: dtype and attention choice, the memory estimate, model + tokenizer."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
-from egorag_core import ModelSpec, Settings
-from egorag_core.models import ModelSource, quiet_transformers, resolve_model, torch_dtype
+from egorag_core.hf import quiet_transformers, torch_dtype
 
+from .options import Qwen2VLOptions
 from .preprocess import VideoPreprocessConfig
-from .tiny import CHAT_TEMPLATE, TINY_NAME, build_tiny_qwen2vl
+from .tiny import CHAT_TEMPLATE
 
-DEFAULT_MODEL = "Qwen/Qwen2-VL-7B-Instruct"
 _DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 
 
@@ -45,14 +45,7 @@ def resolve_attn(option: str | None, device: str) -> str:
     return "flash_attention_2" if has_fa2 and device.startswith("cuda") else "sdpa"
 
 
-def resolve_source(options: dict[str, Any], settings: Settings, option: str) -> ModelSource:
-    """The model folder or hub id (a tiny random build with ``preset=tiny``)."""
-    return resolve_model(
-        str(options.get("model") or DEFAULT_MODEL), option, tiny=settings.tiny,
-        tiny_name=TINY_NAME, tiny_builder=build_tiny_qwen2vl, cache_dir=settings.cache_dir,
-    )  # fmt: skip
-
-
+@functools.lru_cache(maxsize=32)
 def estimate_bytes(location: str, dtype: str) -> int:
     """Parameter bytes computed from the model's config (0 when it cannot be read)."""
     try:
@@ -92,15 +85,8 @@ def load_qwen2vl(location: str, device: str, dtype: str, attn: str) -> Qwen2VL:
     return Qwen2VL(model, tokenizer, VideoPreprocessConfig.from_processor(processor), device)
 
 
-def qwen2vl_spec(source: ModelSource, settings: Settings, options: dict[str, Any]) -> ModelSpec:
-    """The spec both stages ask for: equal model, dtype and attention give equal keys."""
-    dtype = resolve_dtype(options.get("torch_dtype"), settings.device)
-    attn = resolve_attn(options.get("attn_implementation"), settings.device)
-    location = source.location
-    return ModelSpec(
-        key=f"qwen2vl:{location}:{dtype}:{attn}",
-        load=lambda device: load_qwen2vl(location, device, dtype, attn),
-        model_id=location,
-        estimated_bytes=estimate_bytes(location, dtype),
-        random_weights=source.random_weights,
-    )
+def load_for_options(location: str, device: str, options: Qwen2VLOptions) -> Qwen2VL:
+    """:func:`load_qwen2vl` with the dtype and attention ``options`` choose for ``device``."""
+    dtype = resolve_dtype(options.torch_dtype, device)
+    attn = resolve_attn(options.attn_implementation, device)
+    return load_qwen2vl(location, device, dtype, attn)

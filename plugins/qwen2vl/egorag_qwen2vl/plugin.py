@@ -1,10 +1,11 @@
 """Hook implementations: register the Qwen2-VL video encoder and captioner."""
 
 from egorag_core import hookimpl
+from egorag_core.hookspecs import Register
 
 
 @hookimpl
-def register_video_encoders(register):
+def register_video_encoders(register: Register) -> None:
     register(
         "qwen2vl",
         "egorag_qwen2vl.encoder:Qwen2VLVideoEncoder",
@@ -13,7 +14,7 @@ def register_video_encoders(register):
 
 
 @hookimpl
-def register_captioners(register):
+def register_captioners(register: Register) -> None:
     register(
         "captioner2",
         "egorag_qwen2vl.captioner:Qwen2VLCaptioner",

@@ -154,7 +154,9 @@ def preprocess_official(frames: np.ndarray, cfg: VideoPreprocessConfig) -> Video
     return VideoInputs(out["pixel_values_videos"], out["video_grid_thw"], cfg.merge_size)
 
 
-def preprocess_video(frames: np.ndarray, cfg: VideoPreprocessConfig, backend: str = "auto"):
+def preprocess_video(
+    frames: np.ndarray, cfg: VideoPreprocessConfig, backend: str = "auto"
+) -> VideoInputs:
     """``backend``: ``auto`` (official where torchvision exists), ``official`` or ``torch``."""
     if backend == "official" or (backend == "auto" and torchvision_available()):
         return preprocess_official(frames, cfg)

@@ -1,47 +1,29 @@
-"""Fixtures for the Qwen2-VL plugin: one tiny random-weight model per session, real videos."""
+"""Fixtures for the Qwen2-VL plugin: the tiny random-weight model, built and loaded once.
+
+Settings, videos, jobs and components come from egorag's pytest kit (``egorag_settings``,
+``egorag_video``, ``egorag_job``, ``egorag_component``)."""
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-from egorag_core import Settings  # noqa: E402
-from egorag_core.testing import make_video  # noqa: E402
+import pytest
+from egorag_core import Settings
 
 
 @pytest.fixture(scope="session")
-def qwen_settings(tmp_path_factory) -> Settings:
-    """``preset=tiny`` settings whose cache holds the tiny Qwen2-VL (built once here)."""
-    from egorag_qwen2vl.loading import resolve_source
+def tiny_folder(egorag_settings: Settings) -> Path:
+    """The tiny Qwen2-VL that ``video=qwen2vl`` resolves with ``preset=tiny`` (kit cache)."""
+    from egorag_core.pipeline import build_component
+    from egorag_core.plugins import load_plugins
 
-    settings = Settings(tiny=True, cache_dir=tmp_path_factory.mktemp("qwen2vl-cache"),
-                        show_progress=False)  # fmt: skip
-    resolve_source({}, settings, "video.model")
-    return settings
-
-
-@pytest.fixture(scope="session")
-def tiny_folder(qwen_settings) -> Path:
-    from egorag_qwen2vl.loading import resolve_source
-
-    return Path(resolve_source({}, qwen_settings, "video.model").location)
+    encoder = build_component(load_plugins(), "video", "qwen2vl", {}, egorag_settings)
+    return Path(encoder.spec().model_id)
 
 
 @pytest.fixture(scope="session")
-def qwen(tiny_folder):
+def qwen(tiny_folder: Path):
     """The tiny model loaded once, as the scheduler would (float32, sdpa, CPU)."""
     from egorag_qwen2vl.loading import load_qwen2vl
 
     return load_qwen2vl(str(tiny_folder), "cpu", "float32", "sdpa")
-
-
-@pytest.fixture(scope="session")
-def two_scene_video(tmp_path_factory) -> Path:
-    """A real 5 s H.264 file: 2 s testsrc2, then 3 s smptebars."""
-    path = tmp_path_factory.mktemp("qwen2vl-media") / "two.mp4"
-    return make_video(path, [("testsrc2", 2.0), ("smptebars", 3.0)], audio=None)

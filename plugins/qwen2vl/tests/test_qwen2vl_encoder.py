@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
-from egorag_core import ModelScheduler, Scene
-from egorag_core.models import ModelUnavailable
-from egorag_core.testing import open_job
+from egorag_core import Scene
+from egorag_core.errors import ModelUnavailable, OptionsError
 
-from egorag_qwen2vl.encoder import Qwen2VLVideoEncoder, merged_tokens, pool_tokens
+from egorag_qwen2vl.encoder import merged_tokens, pool_tokens
 from egorag_qwen2vl.loading import estimate_bytes, resolve_attn, resolve_dtype
 from egorag_qwen2vl.preprocess import preprocess_frames, smart_resize
 
-SCENES = [Scene(0.0, 2.0), Scene(2.0, 5.0)]
+SCENES = [Scene(0.0, 2.0), Scene(2.0, 4.0)]  # the two shots of egorag_video
 
 
-def _encode(video, settings, **options):
-    encoder = Qwen2VLVideoEncoder({"name": "qwen2vl", **options}, settings)
-    encoder.check()
-    with open_job(video, SCENES, settings=settings) as job:
-        encoder.process(job)
-        return job.results
+@pytest.fixture()
+def encode(egorag_component, egorag_job, egorag_video):
+    """``encode(**options)``: video=qwen2vl built with ``options`` run over ``SCENES``."""
+
+    def run(**options):
+        encoder = egorag_component("video", "qwen2vl", **options)
+        with egorag_job(egorag_video, SCENES) as job:
+            encoder.process(job)
+            return job.results
+
+    return run
 
 
-def test_merged_tokens_have_text_hidden_size(qwen, two_scene_video):
+def test_merged_tokens_have_text_hidden_size(qwen, egorag_job, egorag_video):
     config = qwen.model.config
-    with open_job(two_scene_video) as job:
+    with egorag_job(egorag_video) as job:
         frames = job.frames.sample(job.scenes[0], fps=1.0, max_frames=32)
     inputs = preprocess_frames(frames.array, qwen.preprocess)
     tokens = merged_tokens(qwen, inputs.pixel_values_videos, inputs.video_grid_thw)
     assert tokens.shape == (inputs.num_video_tokens, config.text_config.hidden_size)
 
 
-def test_embeddings_dim_dtype_and_keyframes(qwen_settings, two_scene_video, qwen):
-    results = _encode(two_scene_video, qwen_settings)
+def test_embeddings_dim_dtype_and_keyframes(encode, qwen):
+    results = encode()
     hidden = qwen.model.config.text_config.hidden_size
     for scene, result in zip(SCENES, results, strict=True):
         assert result.video.shape == (hidden,) and result.video.dtype == np.float32
@@ -44,11 +51,12 @@ def test_embeddings_dim_dtype_and_keyframes(qwen_settings, two_scene_video, qwen
         times = result.keyframe_times
         assert times == sorted(times) and scene.start <= times[0] and times[-1] < scene.end
     assert not np.allclose(results[0].video, results[1].video)
+    assert encode(num_keyframes=3)[0].keyframes.shape[0] == 3
 
 
-def test_mean_and_first_pooling(qwen_settings, two_scene_video):
-    mean = _encode(two_scene_video, qwen_settings, pooling="mean")
-    first = _encode(two_scene_video, qwen_settings, pooling="first")
+def test_mean_and_first_pooling(encode):
+    mean = encode(pooling="mean")
+    first = encode(pooling="first")
     assert mean[0].video.shape == first[0].video.shape
     assert not np.allclose(mean[0].video, first[0].video)
     tokens = torch.arange(12, dtype=torch.float32).reshape(4, 3)
@@ -58,9 +66,9 @@ def test_mean_and_first_pooling(qwen_settings, two_scene_video):
         pool_tokens(tokens, "max")
 
 
-def test_pixel_budget_option_changes_token_count(qwen, two_scene_video, qwen_settings):
-    encoder = Qwen2VLVideoEncoder({"name": "qwen2vl", "max_pixels": 56 * 56}, qwen_settings)
-    with open_job(two_scene_video) as job:
+def test_pixel_budget_option_changes_token_count(qwen, egorag_component, egorag_job, egorag_video):
+    encoder = egorag_component("video", "qwen2vl", max_pixels=56 * 56)
+    with egorag_job(egorag_video) as job:
         frames = encoder.scene_frames(job, job.scenes[0])
     small = encoder.video_inputs(qwen, frames)
     default = preprocess_frames(frames.array, qwen.preprocess)
@@ -85,31 +93,43 @@ def test_dtype_and_attention_choice(monkeypatch):
     assert resolve_attn("eager", "cuda") == "eager"
 
 
-def test_estimated_bytes_from_config(tiny_folder, qwen):
+def test_estimated_bytes_from_config(tiny_folder, qwen, egorag_component):
     params = sum(p.numel() for p in qwen.model.parameters())
     assert estimate_bytes(str(tiny_folder), "float32") == params * 4
     assert estimate_bytes(str(tiny_folder), "bfloat16") == params * 2
     assert estimate_bytes("/nonexistent/folder", "float32") == 0
+    assert egorag_component("video", "qwen2vl").spec().estimated_bytes == params * 4
 
 
-def test_missing_model_is_one_line_error(tmp_path, qwen_settings):
-    from dataclasses import replace
-
-    settings = replace(qwen_settings, tiny=False)
-    encoder = Qwen2VLVideoEncoder({"name": "qwen2vl", "model": str(tmp_path / "nope")}, settings)
-    with pytest.raises(ModelUnavailable, match="video.model="):
-        encoder.check()
-    hub = Qwen2VLVideoEncoder({"name": "qwen2vl", "model": "Qwen/Not-A-Model"}, settings)
-    with pytest.raises(ModelUnavailable, match="HF_HUB_OFFLINE"):
-        hub.check()
+@pytest.mark.parametrize("group,name", [("video", "qwen2vl"), ("caption", "captioner2")])
+def test_missing_model_is_one_line_error(tmp_path, egorag_settings, egorag_component, group, name):
+    settings = replace(egorag_settings, tiny=False)
+    missing = re.escape(str(tmp_path / "nope"))
+    with pytest.raises(ModelUnavailable, match=rf"^{group}\.model={missing}: folder not found$"):
+        egorag_component(group, name, settings=settings, model=str(tmp_path / "nope"))
+    with pytest.raises(ModelUnavailable, match=rf"^{group}\.model=Qwen/Not-A-Model: .*OFFLINE"):
+        egorag_component(group, name, settings=settings, model="Qwen/Not-A-Model")
 
 
-def test_scheduler_sees_model(qwen_settings, two_scene_video):
-    encoder = Qwen2VLVideoEncoder({"name": "qwen2vl"}, qwen_settings)
-    encoder.check()
-    scheduler = ModelScheduler("cpu")
-    with open_job(two_scene_video, SCENES, scheduler=scheduler, settings=qwen_settings) as job:
+def test_mistyped_option_names_key_and_file(egorag_component):
+    with pytest.raises(OptionsError, match=r"^video\.fps='fast': expected float .*qwen2vl\.yaml"):
+        egorag_component("video", "qwen2vl", fps="fast")
+    with pytest.raises(OptionsError, match=r"^video\.poolng: unknown option .*qwen2vl\.yaml"):
+        egorag_component("video", "qwen2vl", poolng="first")
+
+
+@pytest.mark.parametrize(
+    "key,value", [("pooling", "max"), ("preprocess", "pil"), ("torch_dtype", "int8")]
+)
+def test_unknown_choice_is_rejected_before_loading(egorag_component, key, value):
+    with pytest.raises(OptionsError, match=rf"^video\.{key}={value}: use one of "):
+        egorag_component("video", "qwen2vl", **{key: value})
+
+
+def test_scheduler_sees_model(egorag_component, egorag_job, egorag_video):
+    encoder = egorag_component("video", "qwen2vl")
+    with egorag_job(egorag_video, SCENES) as job:
         encoder.process(job)
-    (stats,) = scheduler.report()["models"].values()
+    (stats,) = job.scheduler.report()["models"].values()
     assert stats["loads"] == 1 and stats["random_weights"] is True
     assert encoder.describe()["models"][0]["random_weights"] is True

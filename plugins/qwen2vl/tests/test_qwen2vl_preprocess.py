@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from egorag_core import Scene
-from egorag_core.testing import open_job, sample_video
+from egorag_core.testing import sample_video
 
 from egorag_qwen2vl.preprocess import (
     VideoPreprocessConfig,
@@ -96,11 +96,11 @@ def test_normalisation_uses_processor_mean_std():
     np.testing.assert_allclose(rows[0, :, 0].numpy(), expected, rtol=1e-6)
 
 
-def test_scene_lengths_from_real_video():
+def test_scene_lengths_from_real_video(egorag_job):
     """A 1-frame scene, a normal scene and one longer than the frame cap, decoded for real."""
     path = sample_video("bikes.mp4")
     scenes = [Scene(0.0, 0.05), Scene(1.0, 4.0), Scene(0.0, 10.0)]
-    with open_job(path, scenes) as job:
+    with egorag_job(path, scenes) as job:
         counts = [len(job.frames.sample(s, fps=1.0, max_frames=5)) for s in scenes]
         assert counts == [1, 3, 5]
         for scene, n in zip(scenes, counts, strict=True):

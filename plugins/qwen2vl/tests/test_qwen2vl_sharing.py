@@ -3,14 +3,9 @@ alone (or with another plugin's component) loads it only for itself."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
-from egorag_core import ModelScheduler, ModelSpec, Scene, StageComponent
+from egorag_core import ModelScheduler, ModelSpec, Scene, StageComponent, VideoJob
 from egorag_core.testing import open_job, sample_video
-
-from egorag_qwen2vl.captioner import Qwen2VLCaptioner
-from egorag_qwen2vl.encoder import Qwen2VLVideoEncoder
 
 SCENES = [Scene(0.0, 3.0), Scene(3.0, 6.5), Scene(6.5, 10.0)]
 
@@ -20,10 +15,10 @@ class OtherCaptioner(StageComponent):
 
     spec = ModelSpec(key="other-captioner", load=lambda device: object(), estimated_bytes=10)
 
-    def models(self):
+    def models(self) -> list[ModelSpec]:
         return [self.spec]
 
-    def process(self, job):
+    def process(self, job: VideoJob) -> None:
         with job.scheduler.use(self.spec):
             for i, result in enumerate(job.results):
                 result.caption_text = f"scene {i}, {len(result.keyframes)} keyframes"
@@ -34,19 +29,20 @@ class OtherEncoder(StageComponent):
 
     spec = ModelSpec(key="other-encoder", load=lambda device: object(), estimated_bytes=10)
 
-    def models(self):
+    def models(self) -> list[ModelSpec]:
         return [self.spec]
 
-    def process(self, job):
+    def process(self, job: VideoJob) -> None:
         with job.scheduler.use(self.spec):
             for result in job.results:
                 result.video = np.zeros(4, np.float32)
 
 
 def _run(video_stage, caption_stage, settings):
+    """Both stages over bikes.mp4 with a budget nothing fits (release after last use)."""
     for component in (video_stage, caption_stage):
         component.check()
-    scheduler = ModelScheduler("cpu", budget_bytes=1)  # nothing fits: release after last use
+    scheduler = ModelScheduler("cpu", budget_bytes=1)
     scheduler.plan([("video", video_stage.models()), ("caption", caption_stage.models())])
     log = {}
     with open_job(sample_video("bikes.mp4"), SCENES, scheduler=scheduler,
@@ -59,12 +55,14 @@ def _run(video_stage, caption_stage, settings):
     return scheduler, log
 
 
-def test_both_stages_share_one_load(qwen_settings, qwen):
-    encoder = Qwen2VLVideoEncoder({"name": "qwen2vl"}, qwen_settings)
-    captioner = Qwen2VLCaptioner({"name": "captioner2", "max_new_tokens": 6}, qwen_settings)
-    scheduler, log = _run(encoder, captioner, qwen_settings)
+def test_both_stages_share_one_load(egorag_settings, egorag_component, qwen):
+    encoder = egorag_component("video", "qwen2vl")
+    captioner = egorag_component("caption", "captioner2", max_new_tokens=6)
+    assert type(encoder.options) is not type(captioner.options)  # different options, one model
+    scheduler, log = _run(encoder, captioner, egorag_settings)
     (key,) = scheduler.load_counts()
-    assert encoder.spec.key == captioner.spec.key == key
+    assert encoder.spec().key == captioner.spec().key == key
+    assert key.startswith("qwen2vl:") and key.endswith(":float32:sdpa")
     assert scheduler.load_counts() == {key: 1}
     assert log["after_video"] == [] and log["after_caption"] == [key]
     assert scheduler.resident_keys == []
@@ -73,41 +71,38 @@ def test_both_stages_share_one_load(qwen_settings, qwen):
         assert result.video.shape == (hidden,) and isinstance(result.caption_text, str)
 
 
-def test_different_options_do_not_share(qwen_settings):
-    encoder = Qwen2VLVideoEncoder({"name": "qwen2vl", "torch_dtype": "bfloat16"}, qwen_settings)
-    captioner = Qwen2VLCaptioner({"name": "captioner2"}, qwen_settings)
-    encoder.check()
-    captioner.check()
-    assert encoder.spec.key != captioner.spec.key
-    assert encoder.spec.estimated_bytes * 2 == captioner.spec.estimated_bytes
+def test_different_options_do_not_share(egorag_component):
+    encoder = egorag_component("video", "qwen2vl", torch_dtype="bfloat16")
+    captioner = egorag_component("caption", "captioner2")
+    assert encoder.spec().key != captioner.spec().key
+    assert encoder.spec().estimated_bytes * 2 == captioner.spec().estimated_bytes
+    eager = egorag_component("caption", "captioner2", attn_implementation="eager")
+    assert eager.spec().key != captioner.spec().key
 
 
-def test_qwen2vl_video_with_another_captioner(qwen_settings):
-    encoder = Qwen2VLVideoEncoder({"name": "qwen2vl"}, qwen_settings)
-    scheduler, log = _run(encoder, OtherCaptioner({}, qwen_settings), qwen_settings)
-    assert log["after_video"] == [encoder.spec.key]  # released before captioning
+def test_qwen2vl_video_with_another_captioner(egorag_settings, egorag_component):
+    encoder = egorag_component("video", "qwen2vl")
+    scheduler, log = _run(encoder, OtherCaptioner(settings=egorag_settings), egorag_settings)
+    assert log["after_video"] == [encoder.spec().key]  # released before captioning
     assert log["after_caption"] == ["other-captioner"]
     assert set(scheduler.load_counts().values()) == {1}
     assert [r.caption_text for r in log["results"]][0] == "scene 0, 8 keyframes"
 
 
-def test_captioner2_alone_and_after_another_encoder(qwen_settings):
-    captioner = Qwen2VLCaptioner({"name": "captioner2", "max_new_tokens": 6,
-                                  "batch_size": 2}, qwen_settings)  # fmt: skip
-    scheduler, log = _run(OtherEncoder({}, qwen_settings), captioner, qwen_settings)
+def test_captioner2_alone_and_after_another_encoder(egorag_settings, egorag_component):
+    captioner = egorag_component("caption", "captioner2", max_new_tokens=6, batch_size=2)
+    scheduler, log = _run(OtherEncoder(settings=egorag_settings), captioner, egorag_settings)
     assert log["after_video"] == ["other-encoder"]
-    assert log["after_caption"] == [captioner.spec.key]
-    assert scheduler.load_counts() == {"other-encoder": 1, captioner.spec.key: 1}
+    assert log["after_caption"] == [captioner.spec().key]
+    assert scheduler.load_counts() == {"other-encoder": 1, captioner.spec().key: 1}
     assert all(isinstance(r.caption_text, str) for r in log["results"])
 
 
-def test_caption_only_run_without_video_stage(qwen_settings, two_scene_video):
-    captioner = Qwen2VLCaptioner({"name": "captioner2", "max_new_tokens": 4}, qwen_settings)
-    captioner.check()
-    scheduler = ModelScheduler("cpu")
-    scheduler.plan([("caption", captioner.models())])
-    settings = replace(qwen_settings, show_progress=False)
-    with open_job(two_scene_video, scheduler=scheduler, settings=settings) as job:
+def test_caption_only_run_without_video_stage(egorag_component, egorag_job, egorag_video):
+    captioner = egorag_component("caption", "captioner2", max_new_tokens=4)
+    with egorag_job(egorag_video) as job:
+        job.scheduler.plan([("caption", captioner.models())])
         captioner.process(job)
         assert job.results[0].keyframes is None and job.results[0].video is None
-    assert list(scheduler.load_counts().values()) == [1]
+        assert isinstance(job.results[0].caption_text, str)
+    assert list(job.scheduler.load_counts().values()) == [1]

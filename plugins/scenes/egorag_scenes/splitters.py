@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import math
+from typing import Any, TypeVar
 
 from egorag_core.builtin import scenes_from_cuts
 from egorag_core.components import SceneSplitter, VideoJob
 from egorag_core.data import Scene
+from egorag_core.errors import OptionsError
+
+from .options import AdaptiveOptions, ContentOptions, DetectorOptions
+
+OptionsT = TypeVar("OptionsT", bound=DetectorOptions)
 
 
-class _DetectorSplitter(SceneSplitter):
+class _DetectorSplitter(SceneSplitter[OptionsT]):
     """Runs a PySceneDetect detector over every ``frame_skip + 1``-th frame of the core's decoder
     (one decode, downscaled as PySceneDetect does)."""
 
-    def _detector(self, fps: float):
+    def check(self) -> None:
+        """Reject a frame step or chunk size that cannot work, naming the option."""
+        for key, value, least in (("frame_skip", self.options.frame_skip, 0),
+                                  ("chunk_frames", self.options.chunk_frames, 1)):  # fmt: skip
+            if value < least:
+                raise OptionsError(f"{self.key_prefix}.{key}={value}: must be at least {least}")
+
+    def _detector(self, fps: float) -> Any:
         raise NotImplementedError
 
     def split(self, job: VideoJob) -> list[Scene]:
@@ -21,14 +34,14 @@ class _DetectorSplitter(SceneSplitter):
         from scenedetect.common import FrameTimecode
         from scenedetect.scene_manager import compute_downscale_factor
 
-        frames = job.frames
-        step = int(self.options.get("frame_skip", 0)) + 1
+        frames, options = job.frames, self.options
+        step = options.frame_skip + 1
         factor = compute_downscale_factor(max(job.info.width, 1))
         detector = self._detector(frames.fps)
         cuts: list[float] = []
         last = 0
-        chunks = frames.iter_chunks(step=step, chunk=int(self.options.get("chunk_frames", 64)))
-        total = math.ceil(frames.frame_count / step / int(self.options.get("chunk_frames", 64)))
+        chunks = frames.iter_chunks(step=step, chunk=options.chunk_frames)
+        total = math.ceil(frames.frame_count / step / options.chunk_frames)
         for chunk in job.progress(chunks, "scene detection", total=total, unit="chunk"):
             for index, rgb in zip(chunk.indices, chunk.array, strict=True):
                 bgr = rgb[..., ::-1]
@@ -40,30 +53,30 @@ class _DetectorSplitter(SceneSplitter):
                 cuts += [c.seconds for c in found]
                 last = index
         cuts += [c.seconds for c in detector.post_process(FrameTimecode(last, frames.fps))]
-        return scenes_from_cuts(cuts, frames.duration, float(self.options.get("min_seconds", 0)))
+        return scenes_from_cuts(cuts, frames.duration, options.min_seconds)
 
 
-class ContentSplitter(_DetectorSplitter):
+class ContentSplitter(_DetectorSplitter[ContentOptions]):
     """Cuts where the HSV content changes fast (PySceneDetect ``ContentDetector``)."""
 
-    def _detector(self, fps: float):
+    def _detector(self, fps: float) -> Any:
         from scenedetect import ContentDetector
 
         return ContentDetector(
-            threshold=float(self.options.get("threshold", 27.0)),
-            min_scene_len=int(self.options.get("min_scene_len", 15)),
+            threshold=self.options.threshold, min_scene_len=self.options.min_scene_len
         )
 
 
-class AdaptiveSplitter(_DetectorSplitter):
+class AdaptiveSplitter(_DetectorSplitter[AdaptiveOptions]):
     """Cuts relative to a rolling average of content change (``AdaptiveDetector``)."""
 
-    def _detector(self, fps: float):
+    def _detector(self, fps: float) -> Any:
         from scenedetect import AdaptiveDetector
 
+        options = self.options
         return AdaptiveDetector(
-            adaptive_threshold=float(self.options.get("adaptive_threshold", 3.0)),
-            min_scene_len=int(self.options.get("min_scene_len", 15)),
-            window_width=int(self.options.get("window_width", 2)),
-            min_content_val=float(self.options.get("min_content_val", 15.0)),
+            adaptive_threshold=options.adaptive_threshold,
+            min_scene_len=options.min_scene_len,
+            window_width=options.window_width,
+            min_content_val=options.min_content_val,
         )

@@ -1,0 +1,50 @@
+"""The options of ``video=qwen2vl`` and ``caption=captioner2``: names and types only; the values
+and their explanations are in ``conf/video/qwen2vl.yaml`` and ``conf/caption/captioner2.yaml``.
+
+Importable without torch or transformers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Qwen2VLOptions:
+    """What both stages read: the model and how scene frames reach it."""
+
+    #: Hub id or local folder; equal ``model``, ``torch_dtype`` and ``attn_implementation`` in
+    #: both stages share one loaded model.
+    model: str
+    torch_dtype: str
+    attn_implementation: str
+    fps: float
+    max_frames: int
+    #: ``None``: the model processor's.
+    min_pixels: int | None
+    max_pixels: int | None
+    preprocess: str
+
+
+@dataclass
+class VideoOptions(Qwen2VLOptions):
+    """``video=qwen2vl``: merged vision tokens pooled into the scene embedding."""
+
+    pooling: str
+    num_keyframes: int
+
+
+@dataclass
+class CaptionOptions(Qwen2VLOptions):
+    """``caption=captioner2``: the chat prompt and ``generate`` settings."""
+
+    prompt: str
+    max_new_tokens: int
+    batch_size: int
+
+
+#: Allowed values of the options that take one of a few names.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "torch_dtype": ("auto", "bfloat16", "float16", "float32"),
+    "preprocess": ("auto", "torch", "official"),
+    "pooling": ("mean", "first"),
+}
