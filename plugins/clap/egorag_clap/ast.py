@@ -6,15 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from egorag_core.components import VideoJob
+from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
 
 from .audio import resample, windows
-from .base import SingleModelComponent
+from .options import ASTOptions
 
-OPTION = "audio.events.model"
-DEFAULTS: dict[str, Any] = {"model": "MIT/ast-finetuned-audioset-10-10-0.4593", "threshold": 0.3,
-                            "top_k": 5, "batch_size": 8, "min_window_s": 0.5}
 #: Frame shift of the AST (Kaldi fbank) features, seconds.
 FRAME_SHIFT_S = 0.01
 
@@ -33,8 +30,9 @@ def build_tiny_ast(folder: Path) -> None:
                         ).save_pretrained(folder)
 
 
-def _load(location: str, device: str) -> tuple[Any, Any]:
-    from egorag_core.models import quiet_transformers
+def load_ast(location: str, device: str, options: ASTOptions) -> tuple[Any, Any]:
+    """``(ASTForAudioClassification, feature extractor)`` from ``location``, on ``device``."""
+    from egorag_core.hf import quiet_transformers
     from transformers import ASTForAudioClassification, AutoFeatureExtractor
 
     with quiet_transformers():
@@ -62,20 +60,16 @@ def merge_events(per_window: list[list[tuple[str, float]]], spans: list[tuple[fl
     return [{**e, "score": round(float(e["score"]), 4)} for e in events[:top_k]]
 
 
-class ASTEvents(SingleModelComponent):
+class ASTEvents(ModelComponent[ASTOptions]):
     """Sets ``result.extras["events"] = [{label, score, start, end}]`` (absolute seconds): per
     window of the model's input length, the labels scoring above ``threshold``."""
 
-    defaults = DEFAULTS
-    option = OPTION
-    key_prefix = "ast"
-    tiny_name = "ast"
-    tiny_builder = staticmethod(build_tiny_ast)
-    load = staticmethod(_load)
-    default_bytes = 350_000_000
+    roles = (ModelRole(load=load_ast, key="ast", tiny=build_tiny_ast, tiny_name="ast",
+                       estimated_bytes=350_000_000),)  # fmt: skip
 
     def process(self, job: VideoJob) -> None:
-        with job.scheduler.use(self.models()[0]) as (model, extractor):
+        """Set each scene's ``extras["events"]``."""
+        with self.model(job) as (model, extractor):
             for i in job.progress(range(len(job.scenes)), "events"):
                 clip = job.scene_audio(i)
                 job.results[i].extras["events"] = self.events(
@@ -90,10 +84,10 @@ class ASTEvents(SingleModelComponent):
         rate = int(extractor.sampling_rate)
         audio = resample(clip, AUDIO_SAMPLE_RATE, rate)
         size = int(round(extractor.max_length * FRAME_SHIFT_S * rate))
-        spans = windows(audio.size, size, int(float(self.options["min_window_s"]) * rate))
+        spans = windows(audio.size, size, int(self.options.min_window_s * rate))
         device = next(model.parameters()).device
         out = []
-        batch = int(self.options["batch_size"])
+        batch = self.options.batch_size
         for k in range(0, len(spans), batch):
             chunks = [audio[a:b] for a, b in spans[k : k + batch]]
             inputs = extractor(chunks, sampling_rate=rate, return_tensors="pt").to(device)
@@ -105,15 +99,16 @@ class ASTEvents(SingleModelComponent):
 
     def events(self, model: Any, extractor: Any, clip: np.ndarray | None, offset: float
                ) -> list[dict[str, Any]]:
+        """The merged events of 16 kHz ``clip`` whose scene starts at ``offset`` seconds."""
         if clip is None or clip.size == 0:
             return []
         scores, spans = self.scores(model, extractor, clip)
         rate = float(extractor.sampling_rate)
         names = model.config.id2label
-        threshold = float(self.options["threshold"])
+        threshold = self.options.threshold
         per_window = [
             [(names[j], float(row[j])) for j in np.argsort(-row) if row[j] >= threshold]
             for row in scores
         ]
         times = [(round(offset + a / rate, 3), round(offset + b / rate, 3)) for a, b in spans]
-        return merge_events(per_window, times, int(self.options["top_k"]))
+        return merge_events(per_window, times, self.options.top_k)

@@ -6,15 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from egorag_core.components import VideoJob
+from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
 
 from .audio import resample, windows
-from .base import SingleModelComponent
-
-OPTION = "audio.embedding.model"
-DEFAULTS: dict[str, Any] = {"model": "laion/clap-htsat-unfused", "batch_size": 8,
-                            "min_window_s": 1.0}
+from .options import ClapOptions
 
 
 def build_tiny_clap(folder: Path) -> None:
@@ -46,8 +42,9 @@ def build_tiny_clap(folder: Path) -> None:
     ClapProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
 
 
-def _load(location: str, device: str) -> tuple[Any, Any]:
-    from egorag_core.models import quiet_transformers
+def load_clap(location: str, device: str, options: ClapOptions) -> tuple[Any, Any]:
+    """``(ClapModel, ClapProcessor)`` from ``location``, the model on ``device``."""
+    from egorag_core.hf import quiet_transformers
     from transformers import ClapModel, ClapProcessor
 
     with quiet_transformers():
@@ -55,20 +52,16 @@ def _load(location: str, device: str) -> tuple[Any, Any]:
         return model, ClapProcessor.from_pretrained(location)
 
 
-class ClapEmbedder(SingleModelComponent):
+class ClapEmbedder(ModelComponent[ClapOptions]):
     """Sets ``result.audio``: the CLAP embedding (``projection_dim``) of the scene's audio;
     scenes longer than the feature extractor's window are embedded in windows and averaged."""
 
-    defaults = DEFAULTS
-    option = OPTION
-    key_prefix = "clap"
-    tiny_name = "clap"
-    tiny_builder = staticmethod(build_tiny_clap)
-    load = staticmethod(_load)
-    default_bytes = 620_000_000
+    roles = (ModelRole(load=load_clap, key="clap", tiny=build_tiny_clap, tiny_name="clap",
+                       estimated_bytes=620_000_000),)  # fmt: skip
 
     def process(self, job: VideoJob) -> None:
-        with job.scheduler.use(self.models()[0]) as (model, processor):
+        """Set each scene's ``audio`` vector (``None`` for empty scene audio)."""
+        with self.model(job) as (model, processor):
             for i in job.progress(range(len(job.scenes)), "clap"):
                 clip = job.scene_audio(i)
                 vector, _ = self.embed(model, processor, clip)
@@ -85,12 +78,11 @@ class ClapEmbedder(SingleModelComponent):
         fe = processor.feature_extractor
         rate = int(fe.sampling_rate)
         audio = resample(clip, AUDIO_SAMPLE_RATE, rate)
-        spans = windows(audio.size, int(fe.nb_max_samples),
-                        int(float(self.options["min_window_s"]) * rate))
+        spans = windows(audio.size, int(fe.nb_max_samples), int(self.options.min_window_s * rate))
         chunks = [audio[a:b] for a, b in spans]
         device = next(model.parameters()).device
         vectors = []
-        batch = int(self.options["batch_size"])
+        batch = self.options.batch_size
         for k in range(0, len(chunks), batch):
             inputs = processor(audio=chunks[k : k + batch], sampling_rate=rate,
                                return_tensors="pt").to(device)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from egorag_core import hookimpl
+from egorag_core.hookspecs import Register
 
 
 @hookimpl
-def register_audio_analyzers(register) -> None:
+def register_audio_analyzers(register: Register) -> None:
+    """The CLAP embedder (``audio/embedding``) and the AST tagger (``audio/events``)."""
     register("clap", "egorag_clap.clap:ClapEmbedder",
              "CLAP audio embedding (transformers ClapModel), windowed and averaged",
              group="audio/embedding")

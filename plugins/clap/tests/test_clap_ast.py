@@ -3,8 +3,6 @@
 import json
 
 from egorag_core.data import Scene
-from egorag_core.scheduler import ModelScheduler
-from egorag_core.testing import open_job
 
 from egorag_clap.ast import ASTEvents, merge_events
 
@@ -20,17 +18,17 @@ def test_merge_events_joins_consecutive_windows():
     assert len(merge_events(per_window, spans, top_k=1)) == 1
 
 
-def test_events_have_config_labels_and_scene_times(bunny, tiny_settings):
-    ast = ASTEvents({"name": "ast", "threshold": 0.0, "top_k": 50}, tiny_settings)
-    ast.check()
+def test_events_have_config_labels_and_scene_times(bunny, egorag_component, egorag_job):
+    ast = egorag_component("audio/events", "ast", threshold=0.0, top_k=50)
+    assert isinstance(ast, ASTEvents)
     spec = ast.models()[0]
-    assert spec.random_weights
-    scheduler = ModelScheduler("cpu")
+    assert spec.random_weights and spec.key.startswith("ast:")
     scenes = [Scene(0.0, 1.0), Scene(1.0, 5.0)]
-    with open_job(bunny, scenes, scheduler=scheduler, settings=tiny_settings) as job:
+    with egorag_job(bunny, scenes) as job:
         ast.process(job)
-        model, extractor = scheduler.acquire(spec)
-        scores, spans = ast.scores(model, extractor, job.scene_audio(1))
+        with ast.model(job) as (model, extractor):
+            scores, spans = ast.scores(model, extractor, job.scene_audio(1))
+    assert job.scheduler.load_counts() == {spec.key: 1}
     assert scores.shape == (len(spans), model.config.num_labels)
     window_s = extractor.max_length * 0.01
     assert len(spans) == 2 and abs(spans[0][1] / 16000 - window_s) < 1e-6
@@ -44,7 +42,7 @@ def test_events_have_config_labels_and_scene_times(bunny, tiny_settings):
             assert 0.0 <= e["score"] <= 1.0
 
 
-def test_empty_scene_has_no_events(tiny_settings):
-    ast = ASTEvents({}, tiny_settings)
-    model, extractor = ModelScheduler("cpu").acquire(ast.models()[0])
-    assert ast.events(model, extractor, None, 0.0) == []
+def test_empty_scene_has_no_events(bunny, egorag_component, egorag_job):
+    ast = egorag_component("audio/events", "ast")
+    with egorag_job(bunny) as job, ast.model(job) as (model, extractor):
+        assert ast.events(model, extractor, None, 0.0) == []

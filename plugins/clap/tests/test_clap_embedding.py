@@ -1,12 +1,13 @@
 """CLAP through the real transformers classes with a tiny random-weight model."""
 
+import dataclasses
+
 import numpy as np
 import pytest
-from egorag_core.components import Settings
 from egorag_core.data import Scene
+from egorag_core.errors import OptionsError
 from egorag_core.models import ModelUnavailable
-from egorag_core.scheduler import ModelScheduler
-from egorag_core.testing import make_video, open_job
+from egorag_core.testing import make_video
 
 from egorag_clap.audio import windows
 from egorag_clap.clap import ClapEmbedder
@@ -19,29 +20,25 @@ def test_windows():
     assert windows(21, 10, min_last=2) == [(0, 10), (10, 20)]
 
 
-def test_scene_embeddings_have_the_config_dim(bunny, tiny_settings):
-    clap = ClapEmbedder({"name": "clap"}, tiny_settings)
-    clap.check()
+def test_scene_embeddings_have_the_config_dim(bunny, egorag_component, egorag_job):
+    clap = egorag_component("audio/embedding", "clap")
+    assert isinstance(clap, ClapEmbedder)
     spec = clap.models()[0]
-    assert spec.random_weights
-    scheduler = ModelScheduler("cpu")
-    with open_job(bunny, [Scene(0.0, 1.5), Scene(1.5, 5.0)], scheduler=scheduler,
-                  settings=tiny_settings) as job:
+    assert spec.random_weights and spec.key.startswith("clap:")
+    with egorag_job(bunny, [Scene(0.0, 1.5), Scene(1.5, 5.0)]) as job:
         clap.process(job)
-        model, processor = scheduler.acquire(spec)
-    dim = model.config.projection_dim
+        with clap.model(job) as (model, _processor):
+            dim = model.config.projection_dim
     for result in job.results:
         assert result.audio.dtype == np.float32 and result.audio.shape == (dim,)
         assert np.isfinite(result.audio).all()
     assert not np.allclose(job.results[0].audio, job.results[1].audio)
-    assert scheduler.load_counts() == {spec.key: 1}
+    assert job.scheduler.load_counts() == {spec.key: 1}
 
 
-def test_long_scene_is_windowed_and_averaged(bunny, tiny_settings):
-    clap = ClapEmbedder({}, tiny_settings)
-    scheduler = ModelScheduler("cpu")
-    with open_job(bunny, settings=tiny_settings, scheduler=scheduler) as job:
-        model, processor = scheduler.acquire(clap.models()[0])
+def test_long_scene_is_windowed_and_averaged(bunny, egorag_component, egorag_job):
+    clap = egorag_component("audio/embedding", "clap")
+    with egorag_job(bunny) as job, clap.model(job) as (model, processor):
         clip = job.scene_audio(0)
         window_s = processor.feature_extractor.nb_max_samples / 48000
         assert clip.size / 16000 > 2 * window_s
@@ -52,18 +49,29 @@ def test_long_scene_is_windowed_and_averaged(bunny, tiny_settings):
     assert not np.allclose(vector, one)
 
 
-def test_empty_audio_gives_no_vector(tmp_path, tiny_settings):
-    clap = ClapEmbedder({}, tiny_settings)
-    scheduler = ModelScheduler("cpu")
-    model, processor = scheduler.acquire(clap.models()[0])
-    assert clap.embed(model, processor, np.zeros(0, np.float32)) == (None, 0)
+def test_empty_audio_gives_no_vector(tmp_path, egorag_component, egorag_job):
+    clap = egorag_component("audio/embedding", "clap")
     path = make_video(tmp_path / "a.mp4", segments=[("testsrc2", 1.0)])
-    with open_job(path, settings=tiny_settings, scheduler=scheduler) as job:
+    with egorag_job(path) as job:
+        with clap.model(job) as (model, processor):
+            assert clap.embed(model, processor, np.zeros(0, np.float32)) == (None, 0)
         clap.process(job)
     assert job.results[0].audio.shape == (model.config.projection_dim,)
 
 
-def test_missing_model_is_one_line(tmp_path):
+def test_missing_model_is_one_line(egorag_component, egorag_settings):
+    real = dataclasses.replace(egorag_settings, tiny=False)
     with pytest.raises(ModelUnavailable) as err:
-        ClapEmbedder({}, Settings(cache_dir=tmp_path)).check()
-    assert "audio.embedding.model" in str(err.value) and "\n" not in str(err.value)
+        egorag_component("audio/embedding", "clap", settings=real, model="nobody/no-clap")
+    assert "audio.embedding.model=nobody/no-clap" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_mistyped_option_names_the_key_and_the_yaml(egorag_component):
+    with pytest.raises(OptionsError) as err:
+        egorag_component("audio/embedding", "clap", batch_size="eight")
+    message = str(err.value)
+    assert "audio.embedding.batch_size" in message and "\n" not in message
+    assert "conf/audio/embedding/clap.yaml" in message
+    with pytest.raises(OptionsError, match=r"audio\.events\.treshold: unknown option"):
+        egorag_component("audio/events", "ast", treshold=0.2)

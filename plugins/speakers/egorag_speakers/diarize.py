@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from egorag_core.components import Settings, StageComponent, VideoJob
+from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
-from egorag_core.models import ModelUnavailable
-from egorag_core.scheduler import ModelSpec
+from egorag_core.models import ModelSource, ModelUnavailable
 
 from .cluster import cluster_speakers
-
-DEFAULTS: dict[str, Any] = {"num_speakers": None, "threshold": 0.35, "window_s": 1.5,
-                            "min_rms": 0.01}
+from .options import ResemblyzerOptions
 
 
 def weights_path() -> Path:
@@ -34,10 +30,11 @@ def weights_path() -> Path:
     return path
 
 
-def _load(device: str) -> Any:
+def load_encoder(location: str, device: str, options: ResemblyzerOptions) -> Any:
+    """resemblyzer's ``VoiceEncoder`` with the weights at ``location``, on ``device``."""
     from resemblyzer import VoiceEncoder
 
-    return VoiceEncoder(device=device, verbose=False)
+    return VoiceEncoder(device=device, verbose=False, weights_fpath=location)
 
 
 def voiced_windows(audio: np.ndarray, window_s: float, min_rms: float) -> list[tuple[float, float]]:
@@ -51,16 +48,21 @@ def voiced_windows(audio: np.ndarray, window_s: float, min_rms: float) -> list[t
     return spans
 
 
-class ResemblyzerSpeakers(StageComponent):
+class ResemblyzerSpeakers(ModelComponent[ResemblyzerOptions]):
     """Sets ``result.extras["speakers"] = [{start, end, speaker, text}]``: the transcript
     segments of every scene (``extras["segments"]``, from the ASR) labelled by speaker, with
     labels shared across the whole video. Without segments, voiced fixed windows are used."""
 
-    def __init__(self, options: Mapping[str, Any], settings: Settings):
-        super().__init__({**DEFAULTS, **dict(options)}, settings)
+    #: No option names this model: its weights ship in the resemblyzer package (about 17 MB).
+    roles = (ModelRole(load=load_encoder, key="resemblyzer", estimated_bytes=17 * 2**20),)
+
+    def resolve(self, role: ModelRole) -> ModelSource:
+        """The weights shipped in the resemblyzer package (real ones, in every mode)."""
+        return ModelSource(str(weights_path()))
 
     def check(self) -> None:
-        weights_path()
+        """The weights exist and resemblyzer imports; else one-line ``ModelUnavailable``."""
+        super().check()
         try:
             import resemblyzer  # noqa: F401
         except Exception as exc:  # webrtcvad needs pkg_resources (setuptools<81)
@@ -68,11 +70,6 @@ class ResemblyzerSpeakers(StageComponent):
                 f"audio.speakers=resemblyzer: import failed ({type(exc).__name__}: {exc}); "
                 "pip install resemblyzer 'setuptools<81'"
             ) from None
-
-    def models(self) -> list[ModelSpec]:
-        path = weights_path()
-        return [ModelSpec(key=f"resemblyzer:{path}", load=_load, model_id=str(path),
-                          estimated_bytes=path.stat().st_size)]
 
     def segments(self, job: VideoJob, audio: np.ndarray) -> list[tuple[int, dict[str, Any]]]:
         """``(scene index, segment)`` pairs: the ASR's, else voiced windows of each scene."""
@@ -82,13 +79,15 @@ class ResemblyzerSpeakers(StageComponent):
             return pairs
         for i, scene in enumerate(job.scenes):
             clip = job.scene_audio(i)
-            for a, b in voiced_windows(clip, float(self.options["window_s"]),
-                                       float(self.options["min_rms"])):
+            if clip is None:
+                continue
+            for a, b in voiced_windows(clip, self.options.window_s, self.options.min_rms):
                 pairs.append((i, {"start": round(scene.start + a, 3),
                                   "end": round(scene.start + b, 3), "text": ""}))
         return pairs
 
     def process(self, job: VideoJob) -> None:
+        """Label every segment of the video with its speaker (``extras["speakers"]``)."""
         for result in job.results:
             result.extras["speakers"] = []
         audio = job.audio()
@@ -102,10 +101,9 @@ class ResemblyzerSpeakers(StageComponent):
                 pairs.append((i, seg, audio[a:b]))
         if not pairs:
             return
-        with job.scheduler.use(self.models()[0]) as encoder:
+        with self.model(job) as encoder:
             embeddings = np.stack([self.embed(encoder, wav) for _, _, wav in pairs])
-        labels = cluster_speakers(embeddings, float(self.options["threshold"]),
-                                  self.options["num_speakers"])
+        labels = cluster_speakers(embeddings, self.options.threshold, self.options.num_speakers)
         for (i, seg, _), label in zip(pairs, labels, strict=True):
             job.results[i].extras["speakers"].append({
                 "start": float(seg["start"]), "end": float(seg["end"]),

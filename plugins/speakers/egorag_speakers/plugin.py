@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from egorag_core import hookimpl
+from egorag_core.hookspecs import Register
 
 
 @hookimpl
-def register_audio_analyzers(register) -> None:
+def register_audio_analyzers(register: Register) -> None:
+    """The resemblyzer speaker labeller, in config group ``audio/speakers``."""
     register("resemblyzer", "egorag_speakers.diarize:ResemblyzerSpeakers",
              "speaker labels on transcript segments: resemblyzer embeddings clustered per video",
              group="audio/speakers")

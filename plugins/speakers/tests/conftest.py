@@ -1,18 +1,19 @@
-"""Fixtures of the egorag-speakers tests: a multi-scene video with real synthetic speech."""
+"""Fixtures of the egorag-speakers tests (the egorag_* fixtures come with egorag-core): a
+multi-scene video with real synthetic speech."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from egorag_core.data import Scene
 
 
 @pytest.fixture(scope="session")
-def speech_video(tmp_path_factory):
+def speech_video(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, list[Scene], list[tuple[float, float]]]:
     """Real footage with one spoken sentence per 3.5 s scene: ``(path, scenes, spans)``."""
     from egorag_core.testing import make_speech_video
 
@@ -21,8 +22,3 @@ def speech_video(tmp_path_factory):
     path = tmp_path_factory.mktemp("speech") / "speech.mp4"
     scenes, spans = make_speech_video(path)
     return path, scenes, spans
-
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("egorag-cache")

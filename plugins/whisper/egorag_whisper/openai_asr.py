@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from egorag_core.models import ModelSource, ModelUnavailable, build_tiny_model, hub_offline
+from egorag_core.components import ModelRole
+from egorag_core.models import ModelSource, ModelUnavailable, hub_offline
 
-from .asr import OPTION, WhisperASR
+from .asr import WhisperASR
+from .options import OpenAIWhisperOptions
 from .packaged import is_packaged
 
 TINY_FILE = "model.pt"
@@ -31,70 +33,81 @@ def build_tiny_whisper(folder: Path) -> None:
     torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, folder / TINY_FILE)
 
 
-class OpenAIWhisperASR(WhisperASR):
+def download_root(options: OpenAIWhisperOptions) -> str:
+    """``options.download_root``, or openai-whisper's default (``~/.cache/whisper``)."""
+    cache = os.getenv("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))
+    return str(Path(options.download_root or os.path.join(cache, "whisper")).expanduser())
+
+
+def load_openai_whisper(location: str, device: str, options: OpenAIWhisperOptions) -> Any:
+    """``whisper.load_model`` of a ``.pt`` file or a model name, on ``device``."""
+    import whisper
+
+    return whisper.load_model(location, device=device, download_root=download_root(options))
+
+
+class OpenAIWhisperASR(WhisperASR[OpenAIWhisperOptions]):
     """ASR with ``whisper.load_model``; ``model`` is a name (``large-v3``) or a ``.pt`` file."""
 
-    backend = "openai-whisper"
+    roles = (ModelRole(load=load_openai_whisper, key="openai-whisper", tiny=build_tiny_whisper,
+                       tiny_name="openai-whisper", estimated_bytes=int(3.09e9)),)  # fmt: skip
 
-    def download_root(self) -> str:
-        default = os.path.join(os.getenv("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
-                               "whisper")
-        return str(Path(self.options.get("download_root") or default).expanduser())
-
-    def resolve(self) -> ModelSource:
-        model = str(self.options["model"])
+    def resolve(self, role: ModelRole) -> ModelSource:
+        """A ``.pt`` file, the tiny random checkpoint with ``preset=tiny``, or a model name
+        found in ``download_root``; raises ``ModelUnavailable`` (one line)."""
+        model, option = self.options.model, self.option_key(role)
         if is_packaged(model):
             raise ModelUnavailable(
-                f"{OPTION}={model}: packaged models are CTranslate2 weights; use "
+                f"{option}={model}: packaged models are CTranslate2 weights; use "
                 "audio/asr=faster_whisper, or give openai-whisper a name or a .pt file"
             )
         path = Path(model).expanduser()
         if path.is_file():
             return ModelSource(str(path))
-        if self.settings.tiny:
-            folder = build_tiny_model("openai-whisper", build_tiny_whisper,
-                                      self.settings.cache_dir)
+        if self.settings.tiny:  # the core builds role.tiny into the cache
+            folder = Path(super().resolve(role).location)
             return ModelSource(str(folder / TINY_FILE), random_weights=True)
+        return self._named(model, option)
+
+    def _named(self, model: str, option: str) -> ModelSource:
+        """The checkpoint of openai-whisper model name ``model`` in ``download_root``."""
         import whisper
 
         url = whisper._MODELS.get(model)
         if url is None:
             raise ModelUnavailable(
-                f"{OPTION}={model}: not a .pt file nor an openai-whisper model name "
+                f"{option}={model}: not a .pt file nor an openai-whisper model name "
                 f"({', '.join(whisper.available_models())})"
             )
-        cached = Path(self.download_root()) / os.path.basename(url)
+        cached = Path(download_root(self.options)) / os.path.basename(url)
         if cached.is_file():
             return ModelSource(str(cached))
         if hub_offline():
             raise ModelUnavailable(
-                f"{OPTION}={model}: {cached} not found and offline; download it first, set "
-                f"{OPTION}=/path/to/model.pt, or use audio/asr=faster_whisper "
-                f"{OPTION}=packaged:tiny.en"
+                f"{option}={model}: {cached} not found and offline; download it first, set "
+                f"{option}=/path/to/model.pt, or use audio/asr=faster_whisper "
+                f"{option}=packaged:tiny.en"
             )
         return ModelSource(model)
 
     def estimated_bytes(self, location: str) -> int:
+        """The checkpoint's size, or large-v3's for a name still to download."""
         path = Path(location)
-        return path.stat().st_size if path.is_file() else int(3.09e9)
-
-    def load(self, location: str, device: str) -> Any:
-        import whisper
-
-        return whisper.load_model(location, device=device, download_root=self.download_root())
+        return path.stat().st_size if path.is_file() else self.role().estimated_bytes
 
     def run(self, model: Any, audio: np.ndarray) -> list[dict[str, Any]]:
+        """Segments with word timestamps (see :meth:`WhisperASR.run`)."""
         o = self.options
         out = model.transcribe(
             audio,
-            language=o["language"],
-            task=o["task"],
-            beam_size=int(o["beam_size"]),
-            temperature=tuple(o.get("temperature") or (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)),
+            language=o.language,
+            task=o.task,
+            beam_size=o.beam_size,
+            temperature=tuple(o.temperature),
             word_timestamps=True,
             # Random weights emit random timestamp tokens and whisper's seek loop then crawls.
-            without_timestamps=self.source.random_weights,
-            condition_on_previous_text=bool(o["condition_on_previous_text"]),
+            without_timestamps=self.spec().random_weights,
+            condition_on_previous_text=o.condition_on_previous_text,
             fp16=str(model.device).startswith("cuda"),
             verbose=None,
         )

@@ -23,6 +23,7 @@ PACKAGED = {
 
 
 def is_packaged(model: str) -> bool:
+    """True for ``packaged:<name>`` model values."""
     return model.startswith(PREFIX)
 
 

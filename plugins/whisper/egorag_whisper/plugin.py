@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from egorag_core import hookimpl
+from egorag_core.hookspecs import Register
 
 
 @hookimpl
-def register_audio_analyzers(register) -> None:
+def register_audio_analyzers(register: Register) -> None:
+    """Both backends, in config group ``audio/asr``."""
     register(
         "faster_whisper",
         "egorag_whisper.faster:FasterWhisperASR",

