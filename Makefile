@@ -71,8 +71,10 @@ test-plugins-alone: system
 	  rm -rf $$venv; \
 	done
 
+# ruff over everything; mypy over the core (files and settings in pyproject.toml).
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) $(ALONE) egorag-output

@@ -58,8 +58,7 @@ def _hydra_main(cfg: Any) -> int:
     hydra_cfg = HydraConfig.get()
     output_dir = Path(hydra_cfg.runtime.output_dir)
     choices = {k: str(v) for k, v in hydra_cfg.runtime.choices.items()}
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(plain, dict)
+    plain = {str(k): v for k, v in OmegaConf.to_container(cfg, resolve=True).items()}  # type: ignore[union-attr]
     try:
         dataset = VideoDataset.from_path(str(plain["input"]))
         outcome = run(plain, dataset, output_dir, choices=choices)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args
 
@@ -110,7 +109,7 @@ class Component(Generic[OptionsT]):
         if "Options" in cls.__dict__:
             return
         for base in getattr(cls, "__orig_bases__", ()):
-            args = [a for a in get_args(base) if dataclasses.is_dataclass(a)]
+            args = [a for a in get_args(base) if isinstance(a, type) and is_dataclass(a)]
             if args:
                 cls.Options = args[0]
                 return

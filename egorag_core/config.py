@@ -148,4 +148,4 @@ def compose(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, st
         plain = OmegaConf.to_container(cfg, resolve=False)
     assert isinstance(plain, dict)
     plain.pop("hydra", None)
-    return plain, {k: str(v) for k, v in choices.items()}
+    return {str(k): v for k, v in plain.items()}, {k: str(v) for k, v in choices.items()}

@@ -88,7 +88,7 @@ def parse_options(schema: type[T], values: Mapping[str, Any], prefix: str, where
 
 
 def _field_type(schema: type, name: str) -> str:
-    for f in dataclasses.fields(schema):  # type: ignore[arg-type]
+    for f in dataclasses.fields(schema):
         if f.name == name:
             return f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     return "another type"

@@ -66,7 +66,8 @@ class Pipeline:
 def _selection(config: RunConfig, group: str, choices: Mapping[str, str]) -> str | None:
     """The option chosen for ``group``; raises :class:`ConfigError` when it is not installed."""
     options = config.section(group)
-    wanted = choices.get(group) or (options or {}).get("name")
+    # an option file may name the component it configures (``name: xclip`` in a user preset)
+    wanted = (options or {}).get("name") or choices.get(group)
     if options is None:
         if group == "scenes" or (wanted and wanted != "none"):
             other = "fixed" if group == "scenes" else "none"

@@ -55,7 +55,7 @@ class Registration:
         if not isinstance(self.factory, str):
             return self.factory
         module_name, _, attr = self.factory.partition(":")
-        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_name), attr)
 
     def options_file(self) -> Path | None:
         """The YAML with this option's values (``conf/<group>/<name>.yaml`` of the package)."""
@@ -222,9 +222,9 @@ def load_plugins(extra: Iterable[object] = ()) -> PluginHost:
             error = f"{type(exc).__name__}: {exc}"
         host.plugins.append(PluginInfo(ep.name, ep.value, dist_name, version, error))
     for obj in extra:
-        manager.register(obj)
-        name = manager.get_name(obj) or repr(obj)
-        host.plugins.append(PluginInfo(name, getattr(obj, "__name__", name), "", ""))
+        name = getattr(obj, "__name__", None) or type(obj).__name__
+        manager.register(obj, name=name)
+        host.plugins.append(PluginInfo(name, name, "", ""))
     for hook_name, kind in hookspecs.HOOK_KINDS.items():
         _call_register_hook(host, hook_name, kind)
     return host

@@ -26,6 +26,7 @@ import pytest
 
 from .components import Settings, VideoJob
 from .data import Scene
+from .scheduler import ModelScheduler
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,11 +67,14 @@ def egorag_component(egorag_settings: Settings) -> Callable[..., Any]:
 def egorag_job(
     egorag_settings: Settings,
 ) -> Callable[..., AbstractContextManager[VideoJob]]:
-    """``egorag_job(path, scenes=None)``: a :class:`VideoJob` with its decoder open."""
+    """``egorag_job(path, scenes=None, scheduler=None)``: a :class:`VideoJob` with its decoder
+    open (a fresh :class:`ModelScheduler` unless one is given)."""
     from .testing import open_job
 
-    def job(path: str | Path, scenes: list[Scene] | None = None) -> Any:
-        return open_job(path, scenes, settings=egorag_settings)
+    def job(
+        path: str | Path, scenes: list[Scene] | None = None, scheduler: ModelScheduler | None = None
+    ) -> Any:
+        return open_job(path, scenes, scheduler=scheduler, settings=egorag_settings)
 
     return job
 
@@ -86,7 +90,7 @@ class EgoragResult:
 
     @property
     def report(self) -> dict[str, Any]:
-        return json.loads((self.output_dir / "run_report.json").read_text())  # type: ignore[no-any-return]
+        return json.loads((self.output_dir / "run_report.json").read_text())
 
 
 @pytest.fixture()

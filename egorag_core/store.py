@@ -51,7 +51,7 @@ def _vector_column(vectors: list[np.ndarray | None]) -> pa.Array | None:
     if not present:
         return None
     dim = int(np.asarray(present[0]).reshape(-1).shape[0])
-    rows = []
+    rows: list[list[float] | None] = []
     for v in vectors:
         if v is None:
             rows.append(None)
@@ -83,7 +83,7 @@ class LanceStore:
         self._db = lancedb.connect(str(self.path))
         self._lock = threading.Lock()
 
-    def _table(self, name: str):
+    def _table(self, name: str) -> Any:
         return self._db.open_table(name) if name in self._db.list_tables().tables else None
 
     def done_keys(self) -> set[str]:
@@ -180,7 +180,7 @@ class LanceStore:
 
 
 def _encoding(row: dict[str, Any]) -> SceneEncoding:
-    vectors = {
+    vectors: dict[str, Any] = {
         m: None if row.get(f"{m}_vector") is None else np.asarray(row[f"{m}_vector"], np.float32)
         for m in MODALITIES
     }

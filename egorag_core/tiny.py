@@ -31,7 +31,7 @@ def train_tiny_tokenizer(
     model_max_length: int = 512,
     chat_template: str | None = None,
     **kwargs: Any,
-):
+) -> Any:
     """A ``PreTrainedTokenizerFast`` with a byte-level BPE vocabulary trained on a small English
     corpus; ``special_tokens`` (and the named ones) are added as special tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
-from cli_helpers import REPO, cli_env, run_cli
+from cli_helpers import cli_env, egorag_command, run_cli
 
 from egorag_core.config import compose
 from egorag_core.confpath import config_folders
 
 
 def group_lines(help_text: str) -> dict[str, str]:
+    """The ``group: options`` lines of the help's "Configuration groups" section."""
     out = {}
-    for line in help_text.splitlines():
+    section = help_text.split("== Configuration groups ==")[-1].split("== Config ==")[0]
+    for line in section.splitlines():
         m = re.match(r"^([a-z/]+): (.+)$", line)
         if m:
             out[m.group(1)] = m.group(2)
@@ -41,21 +44,20 @@ def test_cfg_job_shows_the_plugin_option():
     proc = run_cli("--cfg", "job", "video=colorhist", "input=x", timeout=60)
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
-    assert re.search(r"^video:\n  name: colorhist\n  bins: 8\n", text, re.M), text
+    assert re.search(r"^video:\n  bins: 8\n", text, re.M), text
     assert "input: x" in text
 
 
 def test_cfg_job_override_of_plugin_option():
     proc = run_cli("--cfg", "job", "video=colorhist", "video.bins=3", "input=x", timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert re.search(r"^video:\n  name: colorhist\n  bins: 3\n", proc.stdout, re.M)
+    assert re.search(r"^video:\n  bins: 3\n", proc.stdout, re.M)
 
 
 def test_compose_with_plugin_group():
     cfg, choices = compose(["video=colorhist", "caption=colorname"])
-    assert cfg["video"]["name"] == "colorhist"
-    assert cfg["video"]["bins"] == 8
-    assert cfg["caption"] == {"name": "colorname"}
+    assert cfg["video"] == {"bins": 8, "fps": 2.0, "max_frames": 8, "seconds_per_scene": 0.0}
+    assert cfg["caption"] == {}  # an option without options is an empty section, not none
     assert choices["video"] == "colorhist"
     assert choices["caption"] == "colorname"
     assert choices["scenes"] == "content"
@@ -66,7 +68,7 @@ def test_compose_without_the_plugin_has_no_such_option(monkeypatch):
     then stops with one line naming video=colorhist, see test_default_missing)."""
     monkeypatch.setenv("EGORAG_PLUGINS", "scenes,minilm")
     cfg, choices = compose(["video=colorhist"])
-    assert "name" not in (cfg.get("video") or {})
+    assert cfg["video"] is None
     assert choices["video"] == "colorhist"
 
 
@@ -96,13 +98,26 @@ def test_preset_tiny_sets_models_tiny():
     assert choices["preset"] == "tiny"
 
 
-def test_preset_comes_from_repo_conf_folder(monkeypatch, tmp_path):
+def test_preset_tiny_ships_in_the_package_and_works_from_any_folder(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(Exception, match="tiny"):
-        compose(["preset=tiny"])
-    monkeypatch.setenv("EGORAG_CONFIG_PATH", str(REPO / "conf"))
     cfg, _ = compose(["preset=tiny"])
     assert cfg["models"]["tiny"] is True
+    proc = subprocess.run([*egorag_command(), "preset=tiny", "--cfg", "job"], cwd=tmp_path,
+                          env=cli_env(), capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "tiny: true" in proc.stdout
+
+
+def test_a_conf_folder_in_the_working_directory_is_not_read(monkeypatch, tmp_path):
+    """Only installed packages and EGORAG_CONFIG_PATH add config; the cwd does not."""
+    (tmp_path / "conf" / "preset").mkdir(parents=True)
+    (tmp_path / "conf" / "preset" / "mine.yaml").write_text("# @package _global_\nmax_workers: 3\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Exception, match="mine"):
+        compose(["preset=mine"])
+    monkeypatch.setenv("EGORAG_CONFIG_PATH", str(tmp_path / "conf"))
+    cfg, _ = compose(["preset=mine"])
+    assert cfg["max_workers"] == 3
 
 
 def test_seed_defaults_are_selected():

@@ -73,7 +73,7 @@ def test_registration_from_installed_entry_point():
     # the factory string is resolved lazily, into a working component
     from egorag_core.components import Settings, StageComponent
 
-    component = reg.build({"name": "colorhist", "bins": 4}, Settings())
+    component = reg.build({"bins": 4}, Settings())
     assert isinstance(component, StageComponent)
     assert type(component).__name__ == "ColorHistogramEncoder"
     assert component.models()[0].key == "colorhist-bins:4"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from egorag_core.components import StageComponent, VideoJob
+from egorag_core.options import NoOptions
 from egorag_core.scheduler import ModelSpec
 
 COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255),
@@ -20,30 +22,35 @@ class _Bins:
         self.edges = np.linspace(0, 256, bins + 1)
 
 
-class ColorHistogramEncoder(StageComponent):
+@dataclass
+class ColorHistogramOptions:
+    bins: int
+    fps: float
+    max_frames: int
+    seconds_per_scene: float
+
+
+class ColorHistogramEncoder(StageComponent[ColorHistogramOptions]):
     """Per scene: a normalised per-channel histogram of the sampled frames (3 * bins floats)."""
 
     def models(self) -> list[ModelSpec]:
-        bins = int(self.options.get("bins", 8))
+        bins = self.options.bins
         return [ModelSpec(f"colorhist-bins:{bins}", lambda device: _Bins(bins), f"bins={bins}")]
 
     def process(self, job: VideoJob) -> None:
         (spec,) = self.models()
-        delay = float(self.options.get("seconds_per_scene", 0.0))
         with job.scheduler.use(spec) as bins:
             for i in job.progress(range(len(job.scenes)), "colorhist"):
-                fps = float(self.options.get("fps", 2.0))
-                cap = int(self.options.get("max_frames", 8))
-                frames = job.frames.sample(job.scenes[i], fps, cap)
+                frames = job.frames.sample(job.scenes[i], self.options.fps, self.options.max_frames)
                 hist = [np.histogram(frames.array[..., c], bins.edges)[0] for c in range(3)]
                 vec = np.concatenate(hist).astype(np.float32)
                 job.results[i].video = vec / max(float(vec.sum()), 1.0)
                 job.results[i].keyframes = frames.array
                 job.results[i].keyframe_times = list(frames.times)
-                time.sleep(delay)
+                time.sleep(self.options.seconds_per_scene)
 
 
-class ColorNameCaptioner(StageComponent):
+class ColorNameCaptioner(StageComponent[NoOptions]):
     """Per scene: "mostly <colour>" from the mean colour of the keyframes (or sampled frames)."""
 
     def process(self, job: VideoJob) -> None:
