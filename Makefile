@@ -13,7 +13,7 @@ DEMO_OUT ?= egorag-output/demo
 
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system demo test test-plugins-alone lint clean
+.PHONY: setup system demo test test-plugins-alone test-wheels lint clean
 
 setup: system $(STAMP)
 
@@ -72,6 +72,11 @@ test-plugins-alone: system
 	done
 
 # ruff over everything; mypy over the core (files and settings in pyproject.toml).
+# egorag-core and plugins built as wheels, installed in a fresh venv (~2 GB, in pytest's tmp)
+# and run from a folder outside the repository, as a user who `pip install`s them would.
+test-wheels: setup
+	$(PY) -m pytest tests_install -q -ra -p no:cacheprovider
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy

@@ -80,7 +80,8 @@ def main() -> None:
             result = subprocess.run(cmd, check=True, capture_output=True, text=True)
             rows.append((seconds, json.loads(result.stdout.strip().splitlines()[-1])))
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"machine: {machine}")
     print(f"overrides: {' '.join(overrides)}; video {args.size} @ {args.fps} fps, cut every 5 s")
     stages = sorted({s for _, r in rows for s in r["stage_seconds"]})
     header = ["length s", "wall s", "video s / wall s", "scenes", "peak RSS MB", "loads", *stages]

@@ -235,8 +235,14 @@ class ModelComponent(StageComponent[OptionsT]):
         )
 
     def variant(self, role: ModelRole) -> str:
-        """What besides the location tells two loaded instances apart (e.g. the dtype)."""
+        """What besides the location tells two loaded instances apart (e.g. the dtype).
+        Everything the loader reads from the options must show in the key, since a shared
+        instance is loaded with the options of the first component that asks for it."""
         return ""
+
+    def estimated_bytes(self, role: ModelRole, location: str) -> int:
+        """Planning estimate: a local folder's weight files, else ``role.estimated_bytes``."""
+        return weights_bytes(location, role.estimated_bytes)
 
     def spec(self, option: str | None = None) -> ModelSpec:
         """The :class:`ModelSpec` of a role, resolved once."""
@@ -249,7 +255,7 @@ class ModelComponent(StageComponent[OptionsT]):
                 key=":".join(p for p in parts if p),
                 load=lambda device: role.load(location, device, options),
                 model_id=location,
-                estimated_bytes=weights_bytes(location, role.estimated_bytes),
+                estimated_bytes=self.estimated_bytes(role, location),
                 random_weights=source.random_weights,
             )
         return self._specs[role.option]

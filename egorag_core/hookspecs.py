@@ -4,14 +4,16 @@ Each hook receives a ``register`` callback and calls it once per component the p
 
     register(name, factory, description="", group=None)
 
-``name`` is what users select in the config (``video=xclip``). ``factory`` builds the component
-from its options and the run settings: a callable ``factory(options, settings)`` or, to keep
-start-up fast, a string ``"package.module:ClassName"`` that is imported only when the component
-is used. ``group`` names the config group when it is not the hook's own (audio analyzers:
-``"audio/asr"``...); it is only shown by ``egorag plugins``. Hook modules must not import torch
-or other heavy libraries at import time.
+``name`` is what users select in the config (``video=xclip``); one name per group, a second
+plugin registering it is an error naming both. ``factory`` is a component class (or any
+callable ``factory(options, settings)``) or, to keep start-up fast, a string
+``"package.module:ClassName"`` imported only when the component is used. ``group`` is the config
+group: audio analyzers must name theirs (``"audio/asr"``...), the other hooks own one group.
+Hook modules must not import torch or other heavy libraries at import time.
 
-Components subclass the base classes in :mod:`egorag_core.components`.
+Components subclass the base classes in :mod:`egorag_core.components`; a component's option
+values live in ``conf/<group>/<name>.yaml`` inside its package, their names and types in the
+options dataclass the component class is parameterised with.
 """
 
 from __future__ import annotations
@@ -114,8 +116,8 @@ HOOK_KINDS: dict[str, str] = {
     "register_text_encoders": "text",
 }
 
-#: Hook name -> the config groups its components may be registered in (the first is the
-#: default when ``group`` is not given).
+#: Hook name -> the config groups its components may be registered in (``group`` may be left
+#: out where there is only one).
 HOOK_GROUPS: dict[str, tuple[str, ...]] = {
     "register_scene_splitters": ("scenes",),
     "register_video_encoders": ("video",),

@@ -126,8 +126,11 @@ def resolve_model(
 
 def weights_bytes(location: str, default: int) -> int:
     """Bytes of the weight files (``*.safetensors``, ``*.bin``) when ``location`` is a local
-    folder, else ``default`` (an estimate for planning the memory budget)."""
+    folder, the file's size when it is a checkpoint file, else ``default`` (an estimate for
+    planning the memory budget)."""
     path = Path(location)
+    if path.is_file():
+        return path.stat().st_size
     if not path.is_dir():
         return default
     files = [*path.glob("*.safetensors"), *path.glob("*.bin")]

@@ -186,7 +186,8 @@ class _Registrar:
     ) -> None:
         plugin = _plugin_in_frames(self.host.manager, _stack(sys._getframe(1))) or "?"
         allowed = hookspecs.HOOK_GROUPS[self.hook_name]
-        group = group or allowed[0]
+        if group is None and len(allowed) == 1:
+            group = allowed[0]
         if group not in allowed:
             raise PluginError(
                 f"plugin {plugin}: {self.hook_name} registered {name!r} with group={group!r}; "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.util
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -70,6 +71,16 @@ def model_bytes(obj: Any) -> int:
         elif hasattr(item, "model") and isinstance(item.model, torch.nn.Module):
             total += model_bytes(item.model)
     return total
+
+
+def quiet_loading() -> contextlib.AbstractContextManager[None]:
+    """Transformers' load reports and progress bars silenced, where transformers is installed
+    (the run prints which model loads, once)."""
+    if importlib.util.find_spec("transformers") is None:
+        return contextlib.nullcontext()
+    from .hf import quiet_transformers
+
+    return quiet_transformers()
 
 
 def free_accelerator_memory() -> None:
@@ -153,7 +164,8 @@ class ModelScheduler:
         if self.budget_bytes is not None:
             self._make_room(spec.estimated_bytes)
         start = time.perf_counter()
-        model = spec.load(self.device)
+        with quiet_loading():
+            model = spec.load(self.device)
         elapsed = time.perf_counter() - start
         stats = self.stats.setdefault(spec.key, ModelStats(spec.model_id, spec.random_weights))
         stats.loads += 1

@@ -183,7 +183,8 @@ class ToneAnalyzer(StageComponent):
 class TonePlugin:
     @hookimpl
     def register_audio_analyzers(self, register):
-        register("tone", lambda options, settings: ToneAnalyzer(options, settings), "RMS")
+        register("tone", lambda options, settings: ToneAnalyzer(options, settings), "RMS",
+                 group="audio/embedding")
 
 
 def test_video_without_audio_track(tmp_path, multi_scene_video, noaudio_video, monkeypatch):

@@ -25,15 +25,17 @@ def test_builtin_splitters_load_whatever_plugins_are_selected(monkeypatch):
     assert [p.name for p in host.plugins] == ["builtin"]
 
 
-def test_fixed_windows_cover_the_video(three_cuts):
+def test_fixed_windows_cover_the_video(three_cuts, egorag_component):
     with open_job(three_cuts) as job:
-        scenes = FixedSplitter({"seconds": 3.0}, SETTINGS).split(job)
+        scenes = egorag_component("scenes", "fixed", seconds=3.0).split(job)
     assert scenes == [Scene(0.0, 3.0), Scene(3.0, 6.0), Scene(6.0, 7.0)]
 
 
-def test_fixed_short_last_window_joins_the_previous(three_cuts):
+def test_fixed_short_last_window_joins_the_previous(three_cuts, egorag_component):
     with open_job(three_cuts) as job:
-        scenes = FixedSplitter({"seconds": 3.0, "min_last_seconds": 1.5}, SETTINGS).split(job)
+        splitter = egorag_component("scenes", "fixed", seconds=3.0, min_last_seconds=1.5)
+        assert isinstance(splitter, FixedSplitter)
+        scenes = splitter.split(job)
     assert scenes == [Scene(0.0, 3.0), Scene(3.0, 7.0)]
 
 

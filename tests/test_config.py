@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import pytest
-from cli_helpers import cli_env, egorag_command, run_cli
+from cli_helpers import REPO, cli_env, egorag_command, run_cli
 
 from egorag_core.config import compose
 from egorag_core.confpath import config_folders
@@ -129,3 +129,20 @@ def test_seed_defaults_are_selected():
     assert choices["audio/embedding"] == "clap"
     assert choices["text"] == "minilm"
     assert choices["scenes"] == "content"
+
+
+def test_repo_sweep_preset_composes_with_the_config_path(monkeypatch):
+    monkeypatch.setenv("EGORAG_CONFIG_PATH", str(REPO / "conf"))
+    monkeypatch.delenv("EGORAG_PLUGINS")
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    from egorag_core.config import register_schema
+
+    register_schema()
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="egorag_core.conf", version_base=None):
+        cfg = hydra_compose("config", ["input=-", "+sweep=encoders"], return_hydra_config=True)
+    assert dict(cfg.hydra.sweeper.params) == {"video": "xclip,qwen2vl",
+                                              "caption": "captioner1,captioner2"}  # fmt: skip

@@ -70,6 +70,17 @@ class EventTagger:
         register("beeps", "egorag_testplugin.components:ColorNameCaptioner", group="audio/events")
 
 
+class GrouplessAnalyzer:
+    @hookimpl
+    def register_audio_analyzers(self, register):
+        register("hum", "egorag_testplugin.components:ColorNameCaptioner")
+
+
+def test_an_audio_analyzer_must_name_its_group():
+    with pytest.raises(PluginError, match=r"group=None; allowed: audio/asr, audio/embedding"):
+        load_plugins(extra=[GrouplessAnalyzer()])
+
+
 def test_audio_analyzers_are_found_by_their_group():
     host = load_plugins(extra=[EventTagger()])
     assert host.find("audio/events", "beeps").group == "audio/events"

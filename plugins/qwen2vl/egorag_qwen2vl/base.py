@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
-from egorag_core import ModelComponent, ModelRole, ModelSpec, Scene, VideoJob
+from egorag_core import ModelComponent, ModelRole, Scene, VideoJob
 from egorag_core.errors import OptionsError
 from egorag_core.media import Frames
 
@@ -37,11 +37,9 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
         attn = resolve_attn(self.options.attn_implementation, self.settings.device)
         return f"{self.dtype}:{attn}"
 
-    def spec(self, option: str | None = None) -> ModelSpec:
-        """The base's spec, planned at the parameter bytes the model's config gives."""
-        spec = super().spec(option)
-        estimate = estimate_bytes(spec.model_id, self.dtype)
-        return dataclasses.replace(spec, estimated_bytes=estimate) if estimate else spec
+    def estimated_bytes(self, role: ModelRole, location: str) -> int:
+        """The parameter bytes the model's config gives, at the chosen dtype."""
+        return estimate_bytes(location, self.dtype) or super().estimated_bytes(role, location)
 
     def check(self) -> None:
         """Options that take one of a few names, then the model (``ModelUnavailable``)."""

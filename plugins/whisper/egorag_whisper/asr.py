@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -11,8 +10,6 @@ import numpy as np
 from egorag_core.components import ModelComponent, ModelRole, Settings, VideoJob
 from egorag_core.errors import OptionsError
 from egorag_core.media import AUDIO_SAMPLE_RATE
-from egorag_core.models import weights_bytes
-from egorag_core.scheduler import ModelSpec
 
 from .assign import assign_words, join_words, scene_segments, tighten_words
 from .options import MODES, WhisperOptions
@@ -56,15 +53,6 @@ class WhisperASR(ModelComponent[OptionsT]):
     def run(self, model: Any, audio: np.ndarray) -> list[dict[str, Any]]:
         """Segments ``{start, end, text, no_speech_prob, words: [{start, end, word,
         probability}]}`` of ``audio``, times relative to its start."""
-
-    def estimated_bytes(self, location: str) -> int:
-        """Memory the loaded model will take, for planning (the core's estimate by default)."""
-        return weights_bytes(location, self.role().estimated_bytes)
-
-    def spec(self, option: str | None = None) -> ModelSpec:
-        """The core's spec with this backend's memory estimate."""
-        spec = super().spec(option)
-        return dataclasses.replace(spec, estimated_bytes=self.estimated_bytes(spec.model_id))
 
     # -- component --------------------------------------------------------------------------
     def process(self, job: VideoJob) -> None:

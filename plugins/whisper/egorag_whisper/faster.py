@@ -77,7 +77,7 @@ class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
         """The compute type: one folder at int8 and at float16 are two instances."""
         return compute_type(self.options, self.settings.device)
 
-    def estimated_bytes(self, location: str) -> int:
+    def estimated_bytes(self, role: ModelRole, location: str) -> int:
         """``model.bin``'s size (or a guess from the model name), halved for int8."""
         model_bin = Path(location) / "model.bin"
         if model_bin.is_file():

@@ -90,11 +90,6 @@ class OpenAIWhisperASR(WhisperASR[OpenAIWhisperOptions]):
             )
         return ModelSource(model)
 
-    def estimated_bytes(self, location: str) -> int:
-        """The checkpoint's size, or large-v3's for a name still to download."""
-        path = Path(location)
-        return path.stat().st_size if path.is_file() else self.role().estimated_bytes
-
     def run(self, model: Any, audio: np.ndarray) -> list[dict[str, Any]]:
         """Segments with word timestamps (see :meth:`WhisperASR.run`)."""
         o = self.options
