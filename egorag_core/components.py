@@ -16,6 +16,7 @@ from .media import AUDIO_SAMPLE_RATE, VideoFrames, VideoInfo, extract_audio
 from .models import ModelSource, resolve_model, weights_bytes
 from .options import NoOptions, parse_options
 from .scheduler import ModelScheduler, ModelSpec
+from .window import FrameSampling, FrameSource
 
 T = TypeVar("T")
 #: A component's options dataclass.
@@ -41,7 +42,7 @@ class VideoJob:
         self,
         datapoint: VideoDatapoint,
         info: VideoInfo,
-        frames: VideoFrames,
+        frames: VideoFrames | FrameSource,
         scheduler: ModelScheduler,
         settings: Settings,
     ):
@@ -57,6 +58,14 @@ class VideoJob:
     @property
     def path(self) -> str:
         return self.info.path
+
+    def window(self, span: range, frames: FrameSource) -> VideoJob:
+        """A job over the scenes in ``span`` (sharing their results), reading ``frames``."""
+        part = VideoJob(self.datapoint, self.info, frames, self.scheduler, self.settings)
+        part.scenes = self.scenes[span.start : span.stop]
+        part.results = self.results[span.start : span.stop]
+        part._audio = self._audio
+        return part
 
     @property
     def has_audio(self) -> bool:
@@ -168,7 +177,14 @@ class StageComponent(Component[OptionsT], ABC):
 
     @abstractmethod
     def process(self, job: VideoJob) -> None:
-        """Fill this stage's fields in ``job.results`` (one :class:`SceneEncoding` per scene)."""
+        """Fill this stage's fields in ``job.results`` (one :class:`SceneEncoding` per scene).
+        Frame stages (video, caption) get the scenes in windows: one call per window."""
+
+    def frame_sampling(self) -> FrameSampling | None:
+        """How this stage calls ``job.frames.sample`` for each scene, if it does: the core
+        then decodes those frames once for every stage of the window. ``None``: no frames,
+        or frames asked for otherwise (they are then decoded on demand)."""
+        return None
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,11 @@ class ModelsConfig:
 
 @dataclass
 class MediaConfig:
-    #: Decoded frames cached per video so later stages reuse them, in MiB.
+    #: Decoded frames cached per video for reads no stage declared, in MiB.
     frame_cache_mb: float = 256.0
+    #: Frames held for one window of scenes (decoded once for the video and caption stages);
+    #: memory per video stays about this, whatever its length.
+    window_mb: float = 256.0
 
 
 @dataclass
@@ -92,6 +95,10 @@ class RunConfig:
     @property
     def frame_cache_bytes(self) -> int:
         return int(self.media.frame_cache_mb * 2**20)
+
+    @property
+    def window_bytes(self) -> int:
+        return int(self.media.window_mb * 2**20)
 
     def section(self, group: str) -> dict[str, Any] | None:
         """The options of a stage group (``audio/asr`` -> ``audio.asr``), or ``None``."""

@@ -32,6 +32,9 @@ class VideoRecord:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     key: str = ""
     content_hash: str = ""
+    #: Frames the video and caption stages read, and frames decoded for them.
+    frames_needed: int = 0
+    frames_decoded: int = 0
     #: The input entry and its probe; not written to the report.
     point: VideoDatapoint | None = field(default=None, repr=False, compare=False)
     info: VideoInfo | None = field(default=None, repr=False, compare=False)

@@ -31,6 +31,7 @@ from .plugins import PluginHost, failed_plugins, load_plugins
 from .report import RunReport, VideoRecord
 from .scheduler import ModelScheduler
 from .store import LanceStore, config_fingerprint, content_hash
+from .window import FrameCounts, WindowFrames, needed_indices, windows
 
 log = logging.getLogger("egorag")
 
@@ -43,6 +44,7 @@ class EncodeContext:
     scheduler: ModelScheduler
     settings: Settings
     frame_cache_bytes: int
+    window_bytes: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class EncodedVideo:
     has_audio: bool
     duration: float
     stage_seconds: Mapping[str, float]
+    #: Frames the video and caption stages read, and frames decoded for them.
+    frames: FrameCounts
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,9 @@ def prepare(
     )
     report.index_path = str(store_path)
     stages = pipeline.fingerprint_config(settings.tiny)
-    context = EncodeContext(pipeline, scheduler, settings, config.frame_cache_bytes)
+    context = EncodeContext(
+        pipeline, scheduler, settings, config.frame_cache_bytes, config.window_bytes
+    )
     return Prepared(
         config, context, LanceStore(store_path), report, config_fingerprint(stages), stages,
         output_dir,
@@ -174,10 +180,16 @@ def _video_key(content: str, fingerprint: str, point: VideoDatapoint) -> str:
 
 
 # -- encode -----------------------------------------------------------------------------------
+FRAME_STAGES = ("video", "caption")
+
+
 def encode(context: EncodeContext, record: VideoRecord) -> EncodedVideo:
-    """Encode one planned video: open its decoder once, split scenes, run every stage."""
+    """Encode one planned video: open its decoder once, split scenes, run the frame stages
+    window by window, then the audio and text stages over the whole video."""
     assert record.info is not None and record.point is not None
-    info, pipeline, timings = record.info, context.pipeline, {}
+    info, pipeline = record.info, context.pipeline
+    timings: dict[str, float] = {}
+    counts = FrameCounts()
     with VideoFrames(info, cache_bytes=context.frame_cache_bytes) as frames:
         job = VideoJob(record.point, info, frames, context.scheduler, context.settings)
         start = time.perf_counter()
@@ -187,30 +199,64 @@ def encode(context: EncodeContext, record: VideoRecord) -> EncodedVideo:
         job.scenes = validate_scenes(scenes, frames.duration, info.path)
         job.results = [SceneEncoding() for _ in job.scenes]
         timings["scenes"] = time.perf_counter() - start
-        last_keyframe_reader = _last_keyframe_reader(pipeline)
-        for name, component in pipeline.stages:
-            if name.startswith("audio.") and not info.has_audio:
-                continue
-            start = time.perf_counter()
-            try:
-                _run_stage(name, component.process, job)
-            finally:
-                context.scheduler.stage_done(name)
-            if name == last_keyframe_reader:
-                for result in job.results:  # frames are never stored; free them now
-                    result.keyframes = None
-            timings[name] = time.perf_counter() - start
+        frame_stages = [(n, c) for n, c in pipeline.stages if n in FRAME_STAGES]
+        _run_windows(context, job, frames, frame_stages, timings, counts)
+        others = [(n, c) for n, c in pipeline.stages if n not in FRAME_STAGES]
+        for name, component in others:
+            if not name.startswith("audio.") or info.has_audio:
+                _timed_stage(context, name, component, job, timings)
         duration = frames.duration
     point = VideoDatapoint(info.path, "", scene_embeddings=job.results)
     return EncodedVideo(
         tuple(job.scenes), tuple(job.results), point.compute_global_embeddings(),
-        info.has_audio, duration, timings,
+        info.has_audio, duration, timings, counts,
     )  # fmt: skip
 
 
-def _last_keyframe_reader(pipeline: Pipeline) -> str:
-    """The stage after which no stage reads ``result.keyframes``."""
-    return "caption" if "caption" in dict(pipeline.stages) else "video"
+def _run_windows(
+    context: EncodeContext,
+    job: VideoJob,
+    frames: VideoFrames,
+    stages: list[tuple[str, Any]],
+    timings: dict[str, float],
+    counts: FrameCounts,
+) -> None:
+    """The frame stages, one window of scenes at a time; keyframes freed after each window.
+    When the models do not all stay resident, one window (no model reloads per window)."""
+    samplings = [s for _, c in stages if (s := c.frame_sampling()) is not None]
+    needed = needed_indices(frames, job.scenes, samplings)
+    spans: list[range] = [range(len(job.scenes))]
+    if context.scheduler.keeps_models_resident:
+        frame_bytes = job.info.width * job.info.height * 3
+        spans = list(windows(needed, frame_bytes, context.window_bytes))
+    else:  # frames on demand (cached), each model used once for the whole video
+        needed = [set() for _ in needed]
+    for span in spans:
+        held = WindowFrames(frames, set().union(*(needed[i] for i in span)), counts)
+        part = job.window(span, held)
+        for name, component in stages:
+            _timed_stage(context, name, component, part, timings, release=False)
+        for result in part.results:  # keyframes are never stored; free them with the window
+            result.keyframes = None
+    for name, _ in stages:
+        context.scheduler.stage_done(name)
+
+
+def _timed_stage(
+    context: EncodeContext,
+    name: str,
+    component: Any,
+    job: VideoJob,
+    timings: dict[str, float],
+    release: bool = True,
+) -> None:
+    start = time.perf_counter()
+    try:
+        _run_stage(name, component.process, job)
+    finally:
+        if release:
+            context.scheduler.stage_done(name)
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
 
 def _run_stage(name: str, fn: Any, job: VideoJob) -> Any:
@@ -255,6 +301,7 @@ def commit(
     )  # fmt: skip
     record.stage_seconds = dict(result.stage_seconds)
     record.scenes, record.has_audio = len(result.scenes), result.has_audio
+    record.frames_needed, record.frames_decoded = result.frames.needed, result.frames.decoded
     try:
         start = time.perf_counter()
         prepared.store.commit(

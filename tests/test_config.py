@@ -57,7 +57,7 @@ def test_cfg_job_override_of_plugin_option():
 def test_compose_with_plugin_group():
     cfg, choices = compose(["video=colorhist", "caption=colorname"])
     assert cfg["video"] == {"bins": 8, "fps": 2.0, "max_frames": 8, "seconds_per_scene": 0.0}
-    assert cfg["caption"] == {}  # an option without options is an empty section, not none
+    assert cfg["caption"] == {"source": "keyframes", "fps": 1.0, "max_frames": 4}
     assert choices["video"] == "colorhist"
     assert choices["caption"] == "colorname"
     assert choices["scenes"] == "content"

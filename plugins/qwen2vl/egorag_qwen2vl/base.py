@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from egorag_core import ModelComponent, ModelRole, Scene, VideoJob
 from egorag_core.errors import OptionsError
 from egorag_core.media import Frames
+from egorag_core.window import FrameSampling
 
 from .loading import Qwen2VL, estimate_bytes, load_for_options, resolve_attn, resolve_dtype
 from .options import CHOICES, Qwen2VLOptions
@@ -50,6 +51,10 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
                     f"{self.key_prefix}.{key}={value}: use one of {', '.join(allowed)}"
                 )
         super().check()
+
+    def frame_sampling(self) -> FrameSampling:
+        """What :meth:`scene_frames` reads, so the core decodes it once for both stages."""
+        return FrameSampling(self.options.fps, self.options.max_frames)
 
     def scene_frames(self, job: VideoJob, scene: Scene) -> Frames:
         """The scene's frames at ``fps``, at most ``max_frames``."""

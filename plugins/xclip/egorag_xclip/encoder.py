@@ -9,6 +9,7 @@ import numpy as np
 from egorag_core import ModelComponent, ModelRole, VideoJob
 from egorag_core.hf import quiet_transformers, torch_dtype
 from egorag_core.keyframes import kmeans_keyframes
+from egorag_core.window import FrameSampling
 
 from . import tiny
 from .keyframes import resample_in_time
@@ -88,6 +89,10 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
 
     def variant(self, role: ModelRole) -> str:
         return self.options.dtype
+
+    def frame_sampling(self) -> FrameSampling:
+        """The frames :meth:`process` samples, decoded once by the core per window."""
+        return FrameSampling(self.options.sample_fps, self.options.max_frames)
 
     def process(self, job: VideoJob) -> None:
         """Keyframes of every scene with CLIP, then every embedding with X-CLIP, so each model

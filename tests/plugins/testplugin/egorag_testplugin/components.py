@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from egorag_core.components import StageComponent, VideoJob
-from egorag_core.options import NoOptions
 from egorag_core.scheduler import ModelSpec
+from egorag_core.window import FrameSampling
 
 COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255),
            "black": (0, 0, 0), "yellow": (255, 255, 0), "grey": (128, 128, 128)}  # fmt: skip
@@ -37,6 +38,9 @@ class ColorHistogramEncoder(StageComponent[ColorHistogramOptions]):
         bins = self.options.bins
         return [ModelSpec(f"colorhist-bins:{bins}", lambda device: _Bins(bins), f"bins={bins}")]
 
+    def frame_sampling(self) -> FrameSampling:
+        return FrameSampling(self.options.fps, self.options.max_frames)
+
     def process(self, job: VideoJob) -> None:
         (spec,) = self.models()
         with job.scheduler.use(spec) as bins:
@@ -50,16 +54,39 @@ class ColorHistogramEncoder(StageComponent[ColorHistogramOptions]):
                 time.sleep(self.options.seconds_per_scene)
 
 
-class ColorNameCaptioner(StageComponent[NoOptions]):
-    """Per scene: "mostly <colour>" from the mean colour of the keyframes (or sampled frames)."""
+@dataclass
+class ColorNameOptions:
+    #: ``keyframes``: the video stage's, when it hands some; ``frames``: sample its own.
+    source: str
+    fps: float
+    max_frames: int
+
+
+class ColorNameCaptioner(StageComponent[ColorNameOptions]):
+    """Per scene: "mostly <colour>" from the mean colour of the keyframes (or sampled frames).
+    Its stats say how many scenes the largest window it was given held."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.largest_window = 0
+
+    def frame_sampling(self) -> FrameSampling | None:
+        if self.options.source == "frames":
+            return FrameSampling(self.options.fps, self.options.max_frames)
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        return {"largest_window": self.largest_window}
 
     def process(self, job: VideoJob) -> None:
         names = list(COLOURS)
         table = np.array([COLOURS[n] for n in names], dtype=np.float32)
+        self.largest_window = max(self.largest_window, len(job.scenes))
         for i in job.progress(range(len(job.scenes)), "colorname"):
             frames = job.results[i].keyframes
-            if frames is None:
-                frames = job.frames.sample(job.scenes[i], 1.0, 4).array
+            if frames is None or self.options.source == "frames":
+                scene = job.scenes[i]
+                frames = job.frames.sample(scene, self.options.fps, self.options.max_frames).array
             mean = frames.reshape(-1, 3).mean(axis=0)
             nearest = int(np.argmin(((table - mean) ** 2).sum(axis=1)))
             job.results[i].caption_text = f"mostly {names[nearest]}"

@@ -1,0 +1,116 @@
+"""Scenes in bounded windows: the frames the stages of a window of scenes will read are decoded
+once, in one forward pass, held while the window's frame stages run, then let go.
+
+Memory per video then depends on the window, not on the number of scenes: keyframes handed from
+the video stage to the captioner live only as long as their window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from .data import Scene
+from .media import Frames, VideoFrames, sample_indices
+
+#: A window never holds more scenes than this, whatever their frames weigh.
+MAX_WINDOW_SCENES = 64
+
+
+@dataclass(frozen=True)
+class FrameSampling:
+    """How a stage samples a scene's frames: ``fps`` (``None``: every frame), at most
+    ``max_frames``; the same arguments it passes to ``job.frames.sample``."""
+
+    fps: float | None
+    max_frames: int
+
+
+class FrameSource(Protocol):
+    """What stages read frames from (``job.frames``)."""
+
+    fps: float
+    frame_count: int
+
+    @property
+    def duration(self) -> float: ...
+
+    def get(self, indices: Sequence[int]) -> Frames: ...
+
+    def sample(self, scene: Scene, fps: float | None = 1.0, max_frames: int = 32) -> Frames: ...
+
+    def at_times(self, times: Sequence[float]) -> Frames: ...
+
+
+@dataclass
+class FrameCounts:
+    """Frames the stages read against frames decoded for them, over one video."""
+
+    needed: int = 0
+    decoded: int = 0
+
+
+def needed_indices(
+    frames: FrameSource, scenes: Sequence[Scene], samplings: Sequence[FrameSampling]
+) -> list[set[int]]:
+    """Per scene, the frame indices the declared samplings will ask for."""
+    return [
+        {i for s in samplings
+         for i in sample_indices(scene, frames.fps, frames.frame_count, s.fps, s.max_frames)}
+        for scene in scenes
+    ]  # fmt: skip
+
+
+def windows(needed: Sequence[set[int]], frame_bytes: int, budget_bytes: int) -> Iterator[range]:
+    """Consecutive scene ranges whose needed frames fit ``budget_bytes`` (at least one scene,
+    at most :data:`MAX_WINDOW_SCENES`)."""
+    start, held = 0, 0
+    for i, wanted in enumerate(needed):
+        size = len(wanted) * frame_bytes
+        if i > start and (held + size > budget_bytes or i - start >= MAX_WINDOW_SCENES):
+            yield range(start, i)
+            start, held = i, 0
+        held += size
+    if start < len(needed):
+        yield range(start, len(needed))
+
+
+class WindowFrames:
+    """The frames of one window, decoded once and held; other requests go to the decoder."""
+
+    def __init__(self, frames: VideoFrames, indices: set[int], counts: FrameCounts):
+        self._frames = frames
+        self.fps, self.frame_count = frames.fps, frames.frame_count
+        self._counts = counts
+        self._held: dict[int, np.ndarray] = {}
+        if indices:
+            got = frames.get_uncached(sorted(indices))
+            self._held = dict(zip(got.indices, got.array, strict=True))
+        counts.needed += len(self._held)
+        counts.decoded += len(self._held)
+
+    @property
+    def duration(self) -> float:
+        return self._frames.duration
+
+    def get(self, indices: Sequence[int]) -> Frames:
+        idx = tuple(min(self.frame_count - 1, max(0, int(i))) for i in indices)
+        if not all(i in self._held for i in idx):
+            missing = len(set(idx) - set(self._held))
+            self._counts.needed += missing
+            self._counts.decoded += missing
+            return self._frames.get(idx)
+        array = np.stack([self._held[i] for i in idx])
+        return Frames(array, idx, tuple(i / self.fps for i in idx))
+
+    def sample(self, scene: Scene, fps: float | None = 1.0, max_frames: int = 32) -> Frames:
+        return self.get(sample_indices(scene, self.fps, self.frame_count, fps, max_frames))
+
+    def at_times(self, times: Sequence[float]) -> Frames:
+        return self.get([int(t * self.fps) for t in times])
+
+    def __getattr__(self, name: str) -> Any:  # iter_chunks, info...: the decoder's own
+        return getattr(self._frames, name)

@@ -1,0 +1,82 @@
+"""Scenes stream through the frame stages in bounded windows: each needed frame is decoded once
+for every stage that reads it, keyframes live only as long as their window, and the output is
+the same whatever the window."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from cli_helpers import compose_and_run
+
+from egorag_core import VideoDataset
+from egorag_core.data import Scene
+from egorag_core.media import VideoFrames
+from egorag_core.window import MAX_WINDOW_SCENES, windows
+
+#: colorhist and colorname both read 2 fps, at most 8 frames per scene; 16 scenes of 0.5 s.
+BOTH_READ_FRAMES = ["video=colorhist", "caption=colorname", "caption.source=frames",
+                    "caption.fps=2.0", "caption.max_frames=8", "audio=none", "text=none",
+                    "scenes=fixed", "scenes.seconds=0.5", "progress=false"]  # fmt: skip
+
+
+def test_windows_fit_the_budget_and_cover_every_scene():
+    needed = [{1, 2}, {3}, {4, 5, 6}, set(), {7}]
+    spans = list(windows(needed, frame_bytes=10, budget_bytes=30))
+    assert spans == [range(0, 2), range(2, 4), range(4, 5)]  # 20, 30, 10 bytes
+    assert list(windows(needed, 10, 1)) == [range(i, i + 1) for i in range(5)]  # >= 1 scene
+    many = [set() for _ in range(MAX_WINDOW_SCENES + 3)]
+    assert [len(s) for s in windows(many, 10, 10**9)] == [MAX_WINDOW_SCENES, 3]
+
+
+@pytest.fixture()
+def decoded(monkeypatch):
+    """Every frame index the decoder turns into an array, per call."""
+    seen: Counter[int] = Counter()
+    real = VideoFrames._decode_until
+
+    def counting(self, wanted):
+        out = real(self, wanted)
+        seen.update(out.keys())
+        return out
+
+    monkeypatch.setattr(VideoFrames, "_decode_until", counting)
+    return seen
+
+
+def _run(tmp_path, video, *extra):
+    dataset = VideoDataset.from_path(str(video))
+    return compose_and_run([*BOTH_READ_FRAMES, *extra], dataset, tmp_path / "out")
+
+
+def test_each_frame_is_decoded_once_for_both_stages_with_a_tiny_cache(
+    tmp_path, multi_scene_video, decoded
+):
+    outcome = _run(tmp_path, multi_scene_video, "media.frame_cache_mb=0.001", "media.window_mb=1")
+    assert outcome.failed == 0
+    assert decoded and max(decoded.values()) == 1, decoded.most_common(3)
+    (video,) = outcome.report.videos
+    assert video.frames_needed == video.frames_decoded == len(decoded)
+
+
+def test_keyframes_are_never_held_for_all_scenes(tmp_path, multi_scene_video):
+    outcome = _run(tmp_path, multi_scene_video, "media.window_mb=0.1")
+    report = outcome.report.as_dict()
+    (video,) = outcome.dataset
+    assert len(video.scenes) == 16
+    largest = report["stages"]["caption"]["stats"]["largest_window"]
+    assert 1 <= largest < 16  # keyframes of one window at a time
+    assert all(e.keyframes is None for e in video.scene_embeddings)
+
+
+def test_the_window_does_not_change_the_output(tmp_path, multi_scene_video):
+    small = _run(tmp_path / "small", multi_scene_video, "media.window_mb=0.1")
+    large = _run(tmp_path / "large", multi_scene_video, "media.window_mb=4096")
+    assert large.report.as_dict()["stages"]["caption"]["stats"]["largest_window"] == 16
+    (a,), (b,) = small.dataset, large.dataset
+    assert a.scenes == b.scenes
+    for x, y in zip(a.scene_embeddings, b.scene_embeddings, strict=True):
+        np.testing.assert_array_equal(x.video, y.video)
+        assert x.caption_text == y.caption_text
+    assert [Scene(0.0, 0.5)] == a.scenes[:1]
