@@ -44,8 +44,10 @@ class MediaConfig:
     #: Decoded frames cached per video for reads no stage declared, in MiB.
     frame_cache_mb: float = 256.0
     #: Frames held for one window of scenes (decoded once for the video and caption stages);
-    #: memory per video stays about this, whatever its length.
+    #: memory per video stays about this (twice with decode_ahead), whatever its length.
     window_mb: float = 256.0
+    #: Decode the next window in a background thread while the models work on this one.
+    decode_ahead: bool = True
 
 
 @dataclass

@@ -6,13 +6,15 @@ sampling rate, always capped so memory per scene is bounded whatever the scene l
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import math
 import shutil
 import subprocess
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,6 +137,64 @@ def sample_indices(
     return sorted({min(last, int(p)) for p in positions})
 
 
+#: 8-bit 4:2:0 pixel formats whose Y/U/V planes :func:`small_bgr` samples directly.
+PLANE_FORMATS = frozenset({"yuv420p", "yuvj420p"})
+_JPEG_RANGE = 2  # AVCOL_RANGE_JPEG: full-range (0-255) samples
+#: Full-range to limited-range lookup tables: luma (16-235), then chroma (16-240).
+_TO_LIMITED = (
+    np.round(16 + np.arange(256) * (219 / 255)).astype(np.uint8),
+    np.round(128 + (np.arange(256) - 128) * (224 / 255)).astype(np.uint8),
+)
+
+
+def _rgb(frame: Any) -> np.ndarray:
+    """A decoded PyAV frame at full size as ``(H, W, 3)`` uint8 RGB."""
+    return frame.to_ndarray(format="rgb24")
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(src: int, dst: int) -> np.ndarray:
+    """``dst`` indices into ``src`` samples, each at the centre of its cell (nearest neighbour)."""
+    return np.minimum(((np.arange(dst) + 0.5) * (src / dst)).astype(np.intp), src - 1)
+
+
+def _sampled_plane(plane: Any, rows: int, cols: int) -> np.ndarray:
+    """An 8-bit PyAV plane nearest-sampled to ``(rows, cols)``, read in place (no full copy)."""
+    data = np.frombuffer(plane, np.uint8, count=plane.line_size * plane.height)
+    data = data.reshape(plane.height, plane.line_size)
+    return data[_positions(plane.height, rows)][:, _positions(plane.width, cols)]
+
+
+def _planes_bgr(frame: Any, width: int, height: int) -> np.ndarray:
+    """An 8-bit 4:2:0 frame as ``(height, width, 3)`` BGR: its planes sampled to the small size,
+    full range squeezed to limited, then one BT.601 I420 conversion (OpenCV) of the small frame."""
+    import cv2
+
+    w2, h2 = width + width % 2, height + height % 2  # I420 needs even sides
+    y, u, v = (_sampled_plane(p, rows, cols) for p, rows, cols in
+               zip(frame.planes, (h2, h2 // 2, h2 // 2), (w2, w2 // 2, w2 // 2), strict=True))  # fmt: skip
+    if frame.format.name == "yuvj420p" or frame.color_range == _JPEG_RANGE:
+        y, u, v = _TO_LIMITED[0][y], _TO_LIMITED[1][u], _TO_LIMITED[1][v]
+    i420 = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(h2 * 3 // 2, w2)
+    bgr = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
+    return bgr if (w2, h2) == (width, height) else np.ascontiguousarray(bgr[:height, :width])
+
+
+@functools.lru_cache(maxsize=1)
+def _has_cv2() -> bool:
+    return importlib.util.find_spec("cv2") is not None
+
+
+def small_bgr(frame: Any, width: int, height: int) -> np.ndarray:
+    """A decoded PyAV frame as ``(height, width, 3)`` uint8 BGR (OpenCV's order), never at full
+    size. 8-bit 4:2:0 frames (:data:`PLANE_FORMATS`) are sampled from their planes
+    (nearest neighbour) when OpenCV is installed; every other format (10-bit, 4:2:2, 4:4:4...)
+    goes through one swscale call, which knows its depth, layout and range."""
+    if frame.format.name in PLANE_FORMATS and _has_cv2():
+        return _planes_bgr(frame, width, height)
+    return frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+
+
 class VideoFrames:
     """One open decoder (PyAV) for one video; every stage reads its frames through it.
 
@@ -171,7 +231,7 @@ class VideoFrames:
         self._lock = threading.Lock()
         self._frames: Iterator[Any] | None = None
         self._position = -1  # index of the last decoded frame
-        self._last: np.ndarray | None = None
+        self._last: Any = None  # the last decoded PyAV frame
 
     @property
     def duration(self) -> float:
@@ -190,9 +250,12 @@ class VideoFrames:
         self._frames = self._container.decode(self._stream)
         self._position = -1
 
-    def _decode_until(self, wanted: list[int]) -> dict[int, np.ndarray]:
-        """Decode forward and return the frames at the sorted ``wanted`` indices. A wanted index
-        past the last decodable frame gets the last frame (container counts can overshoot)."""
+    def _decode_until(
+        self, wanted: list[int], convert: Callable[[Any], np.ndarray] = _rgb
+    ) -> dict[int, np.ndarray]:
+        """Decode forward and return the frames at the sorted ``wanted`` indices, each made an
+        array by ``convert``. A wanted index past the last decodable frame gets the last frame
+        (container counts can overshoot)."""
         out: dict[int, np.ndarray] = {}
         first = wanted[0]
         if self._frames is None or first <= self._position or first - self._position > \
@@ -202,11 +265,10 @@ class VideoFrames:
         assert self._frames is not None
         for frame in self._frames:
             index = self._index_of(frame)
-            self._position = index
+            self._position, self._last = index, frame
             if index < pending[0]:
                 continue
-            array = frame.to_ndarray(format="rgb24")
-            self._last = array
+            array = convert(frame)
             while pending and pending[0] <= index:
                 out[pending.pop(0)] = array
             if not pending:
@@ -214,8 +276,9 @@ class VideoFrames:
         self._frames = None  # end of stream: the next request seeks
         if self._last is None:
             raise InputError(f"{self.info.path}: no frame could be decoded")
+        last = convert(self._last)
         for index in pending:
-            out[index] = self._last
+            out[index] = last
         return out
 
     def get(self, indices: Sequence[int]) -> Frames:
@@ -230,10 +293,13 @@ class VideoFrames:
                 self._cache.move_to_end(idx)
         return Frames(array, idx, tuple(i / self.fps for i in idx))
 
-    def _decode(self, idx: Sequence[int]) -> np.ndarray:
-        """``(len(idx), H, W, 3)`` frames; decoding errors become one :class:`InputError`."""
+    def _decode(
+        self, idx: Sequence[int], convert: Callable[[Any], np.ndarray] = _rgb
+    ) -> np.ndarray:
+        """``(len(idx), H, W, 3)`` frames made by ``convert``; decoding errors become one
+        :class:`InputError`."""
         try:
-            frames = self._decode_until(sorted(set(idx)))
+            frames = self._decode_until(sorted(set(idx)), convert)
         except InputError:
             raise
         except Exception as exc:
@@ -260,12 +326,31 @@ class VideoFrames:
         """The frames shown at ``times`` (seconds)."""
         return self.get([int(t * self.fps) for t in times])
 
+    def _steps(self, step: int, chunk: int) -> Iterator[tuple[int, ...]]:
+        """Every ``step``-th frame index of the video, ``chunk`` indices at a time."""
+        for start in range(0, self.frame_count, step * chunk):
+            yield tuple(range(start, min(self.frame_count, start + step * chunk), step))
+
     def iter_chunks(self, step: int = 1, chunk: int = 64) -> Iterator[Frames]:
         """Every ``step``-th frame of the whole video in order, ``chunk`` frames at a time
-        (bounded memory; used by scene detection). Not cached."""
-        for start in range(0, self.frame_count, step * chunk):
-            part = list(range(start, min(self.frame_count, start + step * chunk), step))
+        (bounded memory). Not cached."""
+        for part in self._steps(step, chunk):
             yield self.get_uncached(part)
+
+    def iter_small_bgr(
+        self, width: int, height: int, step: int = 1, chunk: int = 64
+    ) -> Iterator[Frames]:
+        """Like :meth:`iter_chunks`, but each frame ``(height, width, 3)`` uint8 **BGR**, made
+        small straight from the decoder by :func:`small_bgr` (no full-size RGB): what scene
+        detectors such as PySceneDetect's read. Not cached."""
+
+        def convert(frame: Any) -> np.ndarray:
+            return small_bgr(frame, width, height)
+
+        for part in self._steps(step, chunk):
+            with self._lock:
+                array = self._decode(part, convert)
+            yield Frames(array, part, tuple(i / self.fps for i in part))
 
     def get_uncached(self, indices: Sequence[int]) -> Frames:
         """Like :meth:`get`, without touching the cache."""

@@ -31,7 +31,7 @@ from .plugins import PluginHost, failed_plugins, load_plugins
 from .report import RunReport, VideoRecord
 from .scheduler import ModelScheduler
 from .store import LanceStore, config_fingerprint, content_hash
-from .window import FrameCounts, WindowFrames, needed_indices, windows
+from .window import FrameCounts, decoded_windows, needed_indices, windows
 
 log = logging.getLogger("egorag")
 
@@ -45,6 +45,7 @@ class EncodeContext:
     settings: Settings
     frame_cache_bytes: int
     window_bytes: int
+    decode_ahead: bool
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,9 @@ def prepare(
     report.index_path = str(store_path)
     stages = pipeline.fingerprint_config(settings.tiny)
     context = EncodeContext(
-        pipeline, scheduler, settings, config.frame_cache_bytes, config.window_bytes
-    )
+        pipeline, scheduler, settings, config.frame_cache_bytes, config.window_bytes,
+        config.media.decode_ahead,
+    )  # fmt: skip
     return Prepared(
         config, context, LanceStore(store_path), report, config_fingerprint(stages), stages,
         output_dir,
@@ -231,8 +233,7 @@ def _run_windows(
         spans = list(windows(needed, frame_bytes, context.window_bytes))
     else:  # frames on demand (cached), each model used once for the whole video
         needed = [set() for _ in needed]
-    for span in spans:
-        held = WindowFrames(frames, set().union(*(needed[i] for i in span)), counts)
+    for span, held in decoded_windows(frames, spans, needed, counts, context.decode_ahead):
         part = job.window(span, held)
         for name, component in stages:
             _timed_stage(context, name, component, part, timings, release=False)

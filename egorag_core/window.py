@@ -7,8 +7,10 @@ the video stage to the captioner live only as long as their window.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -51,6 +53,12 @@ class FrameCounts:
 
     needed: int = 0
     decoded: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, needed: int, decoded: int) -> None:
+        with self._lock:  # windows are decoded in a background thread
+            self.needed += needed
+            self.decoded += decoded
 
 
 def needed_indices(
@@ -89,8 +97,7 @@ class WindowFrames:
         if indices:
             got = frames.get_uncached(sorted(indices))
             self._held = dict(zip(got.indices, got.array, strict=True))
-        counts.needed += len(self._held)
-        counts.decoded += len(self._held)
+        counts.add(len(self._held), len(self._held))
 
     @property
     def duration(self) -> float:
@@ -100,8 +107,7 @@ class WindowFrames:
         idx = tuple(min(self.frame_count - 1, max(0, int(i))) for i in indices)
         if not all(i in self._held for i in idx):
             missing = len(set(idx) - set(self._held))
-            self._counts.needed += missing
-            self._counts.decoded += missing
+            self._counts.add(missing, missing)
             return self._frames.get(idx)
         array = np.stack([self._held[i] for i in idx])
         return Frames(array, idx, tuple(i / self.fps for i in idx))
@@ -114,3 +120,30 @@ class WindowFrames:
 
     def __getattr__(self, name: str) -> Any:  # iter_chunks, info...: the decoder's own
         return getattr(self._frames, name)
+
+
+def decoded_windows(
+    frames: VideoFrames,
+    spans: Sequence[range],
+    needed: Sequence[set[int]],
+    counts: FrameCounts,
+    ahead: bool = True,
+) -> Iterator[tuple[range, WindowFrames]]:
+    """Each span with its frames decoded. With ``ahead``, the next span's frames are decoded in
+    a background thread while the caller works on the current one (two windows held at once),
+    so the models are not left waiting on the decoder."""
+
+    def load(span: range) -> WindowFrames:
+        return WindowFrames(frames, set().union(*(needed[i] for i in span)), counts)
+
+    if not ahead:
+        for span in spans:
+            yield span, load(span)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="egorag-decode") as pool:
+        pending = pool.submit(load, spans[0]) if spans else None
+        for k, span in enumerate(spans):
+            assert pending is not None
+            held = pending.result()
+            pending = pool.submit(load, spans[k + 1]) if k + 1 < len(spans) else None
+            yield span, held

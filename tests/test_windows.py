@@ -80,3 +80,15 @@ def test_the_window_does_not_change_the_output(tmp_path, multi_scene_video):
         np.testing.assert_array_equal(x.video, y.video)
         assert x.caption_text == y.caption_text
     assert [Scene(0.0, 0.5)] == a.scenes[:1]
+
+
+def test_decoding_ahead_gives_the_same_output(tmp_path, multi_scene_video, decoded):
+    ahead = _run(tmp_path / "ahead", multi_scene_video, "media.window_mb=0.2")
+    once = max(decoded.values())
+    inline = _run(tmp_path / "inline", multi_scene_video, "media.window_mb=0.2",
+                  "media.decode_ahead=false")  # fmt: skip
+    assert once == 1
+    (a,), (b,) = ahead.dataset, inline.dataset
+    for x, y in zip(a.scene_embeddings, b.scene_embeddings, strict=True):
+        np.testing.assert_array_equal(x.video, y.video)
+        assert x.caption_text == y.caption_text
