@@ -36,8 +36,8 @@ def decoded(monkeypatch):
     seen: Counter[int] = Counter()
     real = VideoFrames._decode_until
 
-    def counting(self, wanted):
-        out = real(self, wanted)
+    def counting(self, wanted, *args, **kwargs):
+        out = real(self, wanted, *args, **kwargs)
         seen.update(out.keys())
         return out
 
