@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
-from egorag_core import ModelComponent, ModelRole, Scene, VideoJob
+from egorag_core import ModelComponent, ModelRole, Scene, Settings, VideoJob
 from egorag_core.errors import OptionsError
-from egorag_core.media import Frames
+from egorag_core.media import Frames, sample_indices
 from egorag_core.window import FrameSampling
 
 from .loading import Qwen2VL, estimate_bytes, load_for_options, resolve_attn, resolve_dtype
 from .options import CHOICES, Qwen2VLOptions
-from .preprocess import VideoInputs, preprocess_video
+from .preprocess import VideoInputs, VideoPreprocessConfig, preprocess_video
+from .shared import InputsKey
 from .tiny import TINY_NAME, build_tiny_qwen2vl
 
 OptionsT = TypeVar("OptionsT", bound=Qwen2VLOptions)
@@ -27,6 +31,27 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
     """A stage on the shared Qwen2-VL; spec key ``qwen2vl:<model>:<dtype>:<attention>``."""
 
     roles = (QWEN2VL_ROLE,)
+
+    def __init__(
+        self,
+        options: OptionsT | Mapping[str, Any] | None = None,
+        settings: Settings | None = None,
+        group: str = "",
+    ):
+        super().__init__(options, settings, group)
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add ``n`` to the counter ``name`` shown by :meth:`stats`."""
+        with self._counts_lock:
+            self._counts[name] += n
+
+    def stats(self) -> dict[str, Any]:
+        """``preprocess_calls`` (scenes preprocessed here), ``preprocess_cache_hits`` (scenes
+        whose inputs another stage on the same model preprocessed), and the stage's own."""
+        with self._counts_lock:
+            return {"preprocess_calls": 0, "preprocess_cache_hits": 0, **self._counts}
 
     @property
     def dtype(self) -> str:
@@ -60,10 +85,45 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
         """The scene's frames at ``fps``, at most ``max_frames``."""
         return job.frames.sample(scene, fps=self.options.fps, max_frames=self.options.max_frames)
 
-    def video_inputs(self, qwen: Qwen2VL, frames: Frames) -> VideoInputs:
-        """Preprocess ``frames`` with the model's processor settings and this stage's budget
-        (``min_pixels`` / ``max_pixels``; ``None`` keeps the processor's)."""
+    def preprocess_config(self, qwen: Qwen2VL) -> VideoPreprocessConfig:
+        """The model's processor settings with this stage's pixel budget (``min_pixels`` /
+        ``max_pixels``; ``None`` keeps the processor's)."""
         wanted = {"min_pixels": self.options.min_pixels, "max_pixels": self.options.max_pixels}
         overrides: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None}
-        cfg = dataclasses.replace(qwen.preprocess, **overrides)
-        return preprocess_video(frames.array, cfg, self.options.preprocess)
+        return dataclasses.replace(qwen.preprocess, **overrides)
+
+    def video_inputs(self, qwen: Qwen2VL, frames: Frames) -> VideoInputs:
+        """Preprocess ``frames`` with :meth:`preprocess_config`."""
+        return preprocess_video(frames.array, self.preprocess_config(qwen), self.options.preprocess)
+
+    def inputs_key(self, job: VideoJob, scene: Scene, qwen: Qwen2VL) -> InputsKey:
+        """The shared-cache key of the scene's inputs: video, frame indices, preprocessing."""
+        frames, opts = job.frames, self.options
+        indices = sample_indices(scene, frames.fps, frames.frame_count, opts.fps, opts.max_frames)
+        return InputsKey(job.path, tuple(indices), self.preprocess_config(qwen), opts.preprocess)
+
+    def scene_inputs(
+        self, job: VideoJob, qwen: Qwen2VL, scene: Scene, offer_bytes: int = 0
+    ) -> VideoInputs:
+        """The scene's inputs: taken from ``qwen.inputs`` when another stage on this model
+        preprocessed them, else preprocessed here (and offered when ``offer_bytes`` > 0)."""
+        key = self.inputs_key(job, scene, qwen)
+        inputs = qwen.inputs.take(key)
+        if inputs is not None:
+            self.count("preprocess_cache_hits")
+            return inputs
+        inputs = self.video_inputs(qwen, self.scene_frames(job, scene))
+        self.count("preprocess_calls")
+        if offer_bytes > 0:
+            qwen.inputs.offer(key, inputs, offer_bytes)
+        return inputs
+
+    def scene_batches(self, job: VideoJob, desc: str, size: int) -> Iterator[list[int]]:
+        """``job``'s scene indices in consecutive batches of ``size`` (progress per scene)."""
+        pending: list[int] = []
+        last = len(job.scenes) - 1
+        for i in job.progress(range(len(job.scenes)), desc):
+            pending.append(i)
+            if len(pending) >= size or i == last:
+                yield pending
+                pending = []

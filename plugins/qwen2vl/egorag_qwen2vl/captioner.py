@@ -54,18 +54,18 @@ class Qwen2VLCaptioner(Qwen2VLComponent[CaptionOptions]):
     """Scene video at ``fps`` + ``prompt`` -> ``generate``; ``batch_size`` scenes per call."""
 
     def process(self, job: VideoJob) -> None:
-        batch, last = max(1, self.options.batch_size), len(job.scenes) - 1
         with self.model(job) as qwen:
-            pending: list[int] = []
-            for i in job.progress(range(len(job.scenes)), "caption"):
-                pending.append(i)
-                if len(pending) == batch or i == last:
-                    self.caption_batch(job, qwen, pending)
-                    pending = []
+            try:
+                for batch in self.scene_batches(job, "caption", max(1, self.options.batch_size)):
+                    self.caption_batch(job, qwen, batch)
+            finally:
+                qwen.inputs.end_window(job.path)
 
     def caption_batch(self, job: VideoJob, qwen: Qwen2VL, indices: list[int]) -> None:
-        """Caption the scenes ``indices`` of ``job`` in one ``generate`` call."""
-        videos = [self.video_inputs(qwen, self.scene_frames(job, job.scenes[i])) for i in indices]
+        """Caption the scenes ``indices`` of ``job`` in one ``generate`` call; inputs the video
+        stage preprocessed on this model are reused."""
+        videos = [self.scene_inputs(job, qwen, job.scenes[i]) for i in indices]
         texts = generate_captions(qwen, videos, self.options.prompt, self.options.max_new_tokens)
+        self.count("generate_calls")
         for i, text in zip(indices, texts, strict=True):
             job.results[i].caption_text = text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from egorag_core import VideoJob
 from .base import Qwen2VLComponent
 from .loading import Qwen2VL
 from .options import CHOICES, VideoOptions
+from .preprocess import VideoInputs
 
 POOLINGS = CHOICES["pooling"]
 
@@ -35,18 +37,43 @@ def merged_tokens(qwen: Qwen2VL, pixel_values_videos: Any, video_grid_thw: Any) 
     return out.pooler_output if hasattr(out, "pooler_output") else out
 
 
+def packed_merged_tokens(qwen: Qwen2VL, videos: Sequence[VideoInputs]) -> list[Any]:
+    """One vision-tower call for ``videos`` packed together (patches and ``grid_thw`` rows
+    concatenated; attention stays within each frame pair), split back per video:
+    ``t*h*w / merge_size**2`` merged tokens each, as transformers' ``get_video_features``."""
+    import torch
+
+    pixels = torch.cat([v.pixel_values_videos for v in videos])
+    grids = torch.cat([v.video_grid_thw for v in videos])
+    tokens = merged_tokens(qwen, pixels, grids)
+    sizes = [v.num_video_tokens for v in videos]
+    if sum(sizes) != tokens.shape[0]:
+        raise ValueError(f"vision tower gave {tokens.shape[0]} merged tokens, expected {sizes}")
+    return list(torch.split(tokens, sizes))
+
+
 class Qwen2VLVideoEncoder(Qwen2VLComponent[VideoOptions]):
-    """Scene frames at ``fps`` through the vision tower, pooled; ``num_keyframes`` uniform
-    keyframes handed on."""
+    """Scene frames at ``fps`` through the vision tower, ``batch_size`` scenes per call, pooled;
+    ``num_keyframes`` uniform keyframes handed on. Each scene's preprocessed inputs are offered
+    to ``caption=captioner2`` when it runs on the same loaded model."""
 
     def process(self, job: VideoJob) -> None:
-        pooling, n_key = self.options.pooling, self.options.num_keyframes
+        opts = self.options
+        offer_bytes = int(opts.preprocess_cache_mb * 2**20)
         with self.model(job) as qwen:
-            for i in job.progress(range(len(job.scenes)), "video"):
-                scene, result = job.scenes[i], job.results[i]
-                inputs = self.video_inputs(qwen, self.scene_frames(job, scene))
-                tokens = merged_tokens(qwen, inputs.pixel_values_videos, inputs.video_grid_thw)
-                result.video = pool_tokens(tokens, pooling)
-                keyframes = job.frames.sample(scene, fps=None, max_frames=n_key)
-                result.keyframes = keyframes.array
-                result.keyframe_times = list(keyframes.times)
+            qwen.inputs.begin_window(job.path)
+            for batch in self.scene_batches(job, "video", max(1, opts.batch_size)):
+                videos = [self.scene_inputs(job, qwen, job.scenes[i], offer_bytes) for i in batch]
+                tokens = packed_merged_tokens(qwen, videos)
+                self.count("vision_calls")
+                for i, scene_tokens in zip(batch, tokens, strict=True):
+                    self.finish_scene(job, i, pool_tokens(scene_tokens, opts.pooling))
+
+    def finish_scene(self, job: VideoJob, index: int, vector: np.ndarray) -> None:
+        """Store the scene's embedding and its ``num_keyframes`` uniform keyframes."""
+        result = job.results[index]
+        result.video = vector
+        keyframes = job.frames.sample(job.scenes[index], fps=None,
+                                      max_frames=self.options.num_keyframes)  # fmt: skip
+        result.keyframes = keyframes.array
+        result.keyframe_times = list(keyframes.times)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from egorag_core.hf import quiet_transformers, torch_dtype
 
 from .options import Qwen2VLOptions
 from .preprocess import VideoPreprocessConfig
+from .shared import InputsCache
 from .tiny import CHAT_TEMPLATE
 
 _DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -18,12 +19,14 @@ _DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 
 @dataclass
 class Qwen2VL:
-    """A loaded Qwen2-VL: model, tokenizer and the processor's preprocessing settings."""
+    """A loaded Qwen2-VL: model, tokenizer, the processor's preprocessing settings, and the
+    scene inputs one stage preprocessed for another on this same instance."""
 
     model: Any
     tokenizer: Any
     preprocess: VideoPreprocessConfig
     device: str
+    inputs: InputsCache = field(default_factory=InputsCache)
 
 
 def resolve_dtype(option: str | None, device: str) -> str:

@@ -31,6 +31,11 @@ class VideoOptions(Qwen2VLOptions):
 
     pooling: str
     num_keyframes: int
+    #: Scenes per vision-tower call (their patches packed into one sequence).
+    batch_size: int
+    #: Cap on preprocessed scene inputs kept for ``caption=captioner2`` on the same model;
+    #: ``0``: not kept (the captioner preprocesses again).
+    preprocess_cache_mb: float
 
 
 @dataclass

@@ -17,6 +17,9 @@ def test_egorag_cli_qwen2vl_captioner2(run_egorag, qwen):
     assert list(report["model_loads"].values()) == [1]  # one Qwen2-VL for both stages
     for stage in ("video", "caption"):
         assert [m["random_weights"] for m in report["stages"][stage]["models"]] == [True]
+    video, caption = (report["stages"][stage]["stats"] for stage in ("video", "caption"))
+    assert video["preprocess_calls"] == 4 and video["vision_calls"] == 1  # batch_size 4
+    assert caption["preprocess_calls"] == 0 and caption["preprocess_cache_hits"] == 4
 
     import lancedb
 

@@ -69,6 +69,10 @@ def test_both_stages_share_one_load(egorag_settings, egorag_component, qwen):
     hidden = qwen.model.config.text_config.hidden_size
     for result in log["results"]:
         assert result.video.shape == (hidden,) and isinstance(result.caption_text, str)
+    # each scene preprocessed once: the captioner takes the video stage's inputs
+    assert encoder.stats()["preprocess_calls"] == len(SCENES)
+    assert captioner.stats()["preprocess_calls"] == 0
+    assert captioner.stats()["preprocess_cache_hits"] == len(SCENES)
 
 
 def test_different_options_do_not_share(egorag_component):
