@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,14 @@ from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
 
 from .audio import resample, windows
+from .batching import across_groups
 from .options import ASTOptions
 
 #: Frame shift of the AST (Kaldi fbank) features, seconds.
 FRAME_SHIFT_S = 0.01
+
+#: ``[start, end)`` sample spans of audio windows.
+Spans = list[tuple[int, int]]
 
 
 def build_tiny_ast(folder: Path) -> None:
@@ -67,35 +73,62 @@ class ASTEvents(ModelComponent[ASTOptions]):
     roles = (ModelRole(load=load_ast, key="ast", tiny=build_tiny_ast, tiny_name="ast",
                        estimated_bytes=350_000_000),)  # fmt: skip
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.passes = 0
+
+    def stats(self) -> dict[str, Any]:
+        """For the run report: AST forward passes."""
+        return {"ast_passes": self.passes}
+
     def process(self, job: VideoJob) -> None:
-        """Set each scene's ``extras["events"]``."""
+        """Set each scene's ``extras["events"]``. The windows of consecutive scenes share
+        forward passes, ``batch_size`` windows at a time."""
         with self.model(job) as (model, extractor):
-            for i in job.progress(range(len(job.scenes)), "events"):
-                clip = job.scene_audio(i)
-                job.results[i].extras["events"] = self.events(
-                    model, extractor, clip, job.scenes[i].start)
+            scenes = job.progress(range(len(job.scenes)), "events")
 
-    def scores(self, model: Any, extractor: Any, clip: np.ndarray
-               ) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        """Sigmoid scores ``(windows, num_labels)`` of 16 kHz ``clip`` and the sample spans
-        (at the extractor's rate) of its windows."""
-        import torch
+            def groups() -> Iterator[tuple[tuple[int, Spans], list[np.ndarray]]]:
+                for i in scenes:
+                    chunks, spans = self.chunks(extractor, job.scene_audio(i))
+                    yield (i, spans), chunks
 
+            run = partial(self.forward, model, extractor)
+            for (i, spans), scores in across_groups(groups(), self.options.batch_size, run):
+                job.results[i].extras["events"] = self.merged(
+                    model, extractor, scores, spans, job.scenes[i].start)
+
+    def chunks(self, extractor: Any, clip: np.ndarray | None) -> tuple[list[np.ndarray], Spans]:
+        """16 kHz ``clip`` at the extractor's rate cut into windows of the model's input length,
+        and their sample spans; none for missing or empty audio."""
+        if clip is None or clip.size == 0:
+            return [], []
         rate = int(extractor.sampling_rate)
         audio = resample(clip, AUDIO_SAMPLE_RATE, rate)
         size = int(round(extractor.max_length * FRAME_SHIFT_S * rate))
         spans = windows(audio.size, size, int(self.options.min_window_s * rate))
+        return [audio[a:b] for a, b in spans], spans
+
+    def forward(self, model: Any, extractor: Any, chunks: list[np.ndarray]) -> np.ndarray:
+        """Sigmoid scores ``(len(chunks), num_labels)`` float32 of audio windows, one pass."""
+        import torch
+
         device = next(model.parameters()).device
-        out = []
-        batch = self.options.batch_size
-        for k in range(0, len(spans), batch):
-            chunks = [audio[a:b] for a, b in spans[k : k + batch]]
-            inputs = extractor(chunks, sampling_rate=rate, return_tensors="pt").to(device)
-            with torch.no_grad():
-                out.append(torch.sigmoid(model(**inputs).logits.float()).cpu())
-        if not out:
+        rate = int(extractor.sampling_rate)
+        inputs = extractor(chunks, sampling_rate=rate, return_tensors="pt").to(device)
+        with torch.no_grad():
+            scores = torch.sigmoid(model(**inputs).logits.float()).cpu().numpy()
+        self.passes += 1
+        return scores
+
+    def scores(self, model: Any, extractor: Any, clip: np.ndarray) -> tuple[np.ndarray, Spans]:
+        """Sigmoid scores ``(windows, num_labels)`` of 16 kHz ``clip`` and the sample spans
+        (at the extractor's rate) of its windows."""
+        chunks, spans = self.chunks(extractor, clip)
+        if not chunks:
             return np.zeros((0, model.config.num_labels), np.float32), []
-        return torch.cat(out).numpy(), spans
+        run = partial(self.forward, model, extractor)
+        _, scores = next(across_groups([(None, chunks)], self.options.batch_size, run))
+        return scores, spans
 
     def events(self, model: Any, extractor: Any, clip: np.ndarray | None, offset: float
                ) -> list[dict[str, Any]]:
@@ -103,6 +136,12 @@ class ASTEvents(ModelComponent[ASTOptions]):
         if clip is None or clip.size == 0:
             return []
         scores, spans = self.scores(model, extractor, clip)
+        return self.merged(model, extractor, scores, spans, offset)
+
+    def merged(self, model: Any, extractor: Any, scores: np.ndarray, spans: Spans,
+               offset: float) -> list[dict[str, Any]]:
+        """The events of windows ``spans`` with ``scores``, in seconds from ``offset``: labels
+        at or above ``threshold``, joined across consecutive windows, the ``top_k`` best."""
         rate = float(extractor.sampling_rate)
         names = model.config.id2label
         threshold = self.options.threshold

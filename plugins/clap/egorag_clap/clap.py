@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
 
 from .audio import resample, windows
+from .batching import across_groups
 from .options import ClapOptions
 
 
@@ -59,37 +61,61 @@ class ClapEmbedder(ModelComponent[ClapOptions]):
     roles = (ModelRole(load=load_clap, key="clap", tiny=build_tiny_clap, tiny_name="clap",
                        estimated_bytes=620_000_000),)  # fmt: skip
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.passes = 0
+
+    def stats(self) -> dict[str, Any]:
+        """For the run report: CLAP forward passes (``get_audio_features`` calls)."""
+        return {"clap_passes": self.passes}
+
     def process(self, job: VideoJob) -> None:
-        """Set each scene's ``audio`` vector (``None`` for empty scene audio)."""
+        """Set each scene's ``audio`` vector (``None`` for empty scene audio). The windows of
+        consecutive scenes share forward passes, ``batch_size`` windows at a time."""
         with self.model(job) as (model, processor):
-            for i in job.progress(range(len(job.scenes)), "clap"):
-                clip = job.scene_audio(i)
-                vector, _ = self.embed(model, processor, clip)
-                job.results[i].audio = vector
+            scenes = job.progress(range(len(job.scenes)), "clap")
+            groups = ((i, self.chunks(processor, job.scene_audio(i))) for i in scenes)
+            run = partial(self.forward, model, processor)
+            for i, rows in across_groups(groups, self.options.batch_size, run):
+                job.results[i].audio = mean_unit(rows)
 
     def embed(self, model: Any, processor: Any, clip: np.ndarray | None
               ) -> tuple[np.ndarray | None, int]:
         """The embedding of 16 kHz ``clip`` and the number of windows it took (``None``, 0
         for empty audio)."""
-        import torch
+        chunks = self.chunks(processor, clip)
+        run = partial(self.forward, model, processor)
+        _, rows = next(across_groups([(None, chunks)], self.options.batch_size, run))
+        return mean_unit(rows), len(chunks)
 
+    def chunks(self, processor: Any, clip: np.ndarray | None) -> list[np.ndarray]:
+        """16 kHz ``clip`` at the feature extractor's rate, cut into windows of its input
+        length (``nb_max_samples``); none for missing or empty audio."""
         if clip is None or clip.size == 0:
-            return None, 0
+            return []
         fe = processor.feature_extractor
         rate = int(fe.sampling_rate)
         audio = resample(clip, AUDIO_SAMPLE_RATE, rate)
         spans = windows(audio.size, int(fe.nb_max_samples), int(self.options.min_window_s * rate))
-        chunks = [audio[a:b] for a, b in spans]
+        return [audio[a:b] for a, b in spans]
+
+    def forward(self, model: Any, processor: Any, chunks: list[np.ndarray]) -> np.ndarray:
+        """L2-normalised CLAP embeddings ``(len(chunks), dim)`` float32, one forward pass."""
+        import torch
+
+        rate = int(processor.feature_extractor.sampling_rate)
         device = next(model.parameters()).device
-        vectors = []
-        batch = self.options.batch_size
-        for k in range(0, len(chunks), batch):
-            inputs = processor(audio=chunks[k : k + batch], sampling_rate=rate,
-                               return_tensors="pt").to(device)
-            with torch.no_grad():
-                out = model.get_audio_features(**inputs)
-            out = out if isinstance(out, torch.Tensor) else out.pooler_output
-            vectors.append(torch.nn.functional.normalize(out.float(), dim=-1).cpu())
-        mean = torch.cat(vectors).mean(0)
-        mean = torch.nn.functional.normalize(mean, dim=0)
-        return mean.numpy().astype(np.float32), len(chunks)
+        inputs = processor(audio=chunks, sampling_rate=rate, return_tensors="pt").to(device)
+        with torch.no_grad():
+            out = model.get_audio_features(**inputs)
+        out = out if isinstance(out, torch.Tensor) else out.pooler_output
+        self.passes += 1
+        return torch.nn.functional.normalize(out.float(), dim=-1).cpu().numpy()
+
+
+def mean_unit(rows: np.ndarray) -> np.ndarray | None:
+    """The unit-length mean of ``rows`` (float32); ``None`` when there are none."""
+    if len(rows) == 0:
+        return None
+    mean = rows.mean(0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)

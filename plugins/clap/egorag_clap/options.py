@@ -12,6 +12,7 @@ class ClapOptions:
     """``audio/embedding=clap``."""
 
     model: str
+    #: Audio windows per forward pass, across scenes.
     batch_size: int
     min_window_s: float
 
@@ -23,5 +24,6 @@ class ASTOptions:
     model: str
     threshold: float
     top_k: int
+    #: Audio windows per forward pass, across scenes.
     batch_size: int
     min_window_s: float

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from egorag_core.data import Scene
 
 from egorag_clap.ast import ASTEvents, merge_events
@@ -46,3 +47,31 @@ def test_empty_scene_has_no_events(bunny, egorag_component, egorag_job):
     ast = egorag_component("audio/events", "ast")
     with egorag_job(bunny) as job, ast.model(job) as (model, extractor):
         assert ast.events(model, extractor, None, 0.0) == []
+
+
+def test_windows_of_several_scenes_share_a_pass(bunny, batch_scenes, egorag_component,
+                                                egorag_job, forward_sizes):
+    ast = egorag_component("audio/events", "ast", threshold=0.0, top_k=50, batch_size=4)
+    scenes = batch_scenes
+    with egorag_job(bunny, scenes) as job:
+        with ast.model(job) as (model, extractor):
+            sizes = forward_sizes(model, "input_values")
+            per_scene = [len(ast.chunks(extractor, job.scene_audio(i))[0]) for i in range(5)]
+        ast.process(job)
+        batched, batched_sizes = [r.extras["events"] for r in job.results], list(sizes)
+        sizes.clear()
+        for i in range(len(scenes)):  # the reference: one scene per process call
+            ast.process(job.window(range(i, i + 1), job.frames))
+    assert per_scene == [1, 1, 0, 1, 2]
+    assert batched_sizes == [4, 1]
+    assert sizes == [1, 1, 1, 2]
+    assert ast.stats() == {"ast_passes": 6}
+    assert batched[2] == [] and job.results[2].extras["events"] == []
+    for events, result in zip(batched, job.results, strict=True):
+        reference = result.extras["events"]
+        assert [(e["label"], e["start"], e["end"]) for e in events] == [
+            (e["label"], e["start"], e["end"]) for e in reference
+        ]
+        assert [e["score"] for e in events] == pytest.approx([e["score"] for e in reference],
+                                                             abs=2e-4)
+    assert all(batched[i] for i in (0, 1, 3, 4))

@@ -75,3 +75,27 @@ def test_mistyped_option_names_the_key_and_the_yaml(egorag_component):
     assert "conf/audio/embedding/clap.yaml" in message
     with pytest.raises(OptionsError, match=r"audio\.events\.treshold: unknown option"):
         egorag_component("audio/events", "ast", treshold=0.2)
+
+
+def test_windows_of_several_scenes_share_a_pass(bunny, batch_scenes, egorag_component,
+                                                egorag_job, forward_sizes):
+    clap = egorag_component("audio/embedding", "clap", batch_size=4)
+    scenes = batch_scenes
+    with egorag_job(bunny, scenes) as job:
+        with clap.model(job) as (model, processor):
+            sizes = forward_sizes(model.audio_model, "input_features")
+            per_scene = [len(clap.chunks(processor, job.scene_audio(i))) for i in range(5)]
+        clap.process(job)
+        batched, batched_sizes = [r.audio for r in job.results], list(sizes)
+        sizes.clear()
+        for i in range(len(scenes)):  # the reference: one scene per process call
+            clap.process(job.window(range(i, i + 1), job.frames))
+    assert per_scene == [1, 1, 0, 1, 2]
+    assert batched_sizes == [4, 1]  # 5 windows of 4 scenes in 2 passes...
+    assert sizes == [1, 1, 1, 2]  # ...where one scene at a time takes 4
+    assert clap.stats() == {"clap_passes": 6}
+    assert batched[2] is None and job.results[2].audio is None
+    for i in (0, 1, 3, 4):
+        assert batched[i].dtype == np.float32
+        np.testing.assert_allclose(batched[i], job.results[i].audio, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(batched[0], batched[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +10,11 @@ import numpy as np
 from egorag_core import ModelComponent, ModelRole, VideoJob
 from egorag_core.hf import quiet_transformers, torch_dtype
 from egorag_core.keyframes import kmeans_keyframes
+from egorag_core.media import Frames
 from egorag_core.window import FrameSampling
 
 from . import tiny
+from .batching import across_groups
 from .keyframes import resample_in_time
 
 
@@ -29,8 +32,10 @@ class XClipOptions:
     max_frames: int
     #: K-means k.
     num_keyframes: int
-    #: Frames per CLIP forward pass.
+    #: Frames per CLIP forward pass, filled across scenes.
     batch_size: int
+    #: Scenes per X-CLIP ``get_video_features`` call (a batch of videos).
+    video_batch_size: int
     #: K-means ``random_state``.
     seed: int
     #: torch dtype name of both models.
@@ -87,6 +92,11 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
         ),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clip_passes = 0
+        self.xclip_calls = 0
+
     def variant(self, role: ModelRole) -> str:
         return self.options.dtype
 
@@ -98,45 +108,80 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
         """Keyframes of every scene with CLIP, then every embedding with X-CLIP, so each model
         is loaded at most once per video even under a tight memory budget."""
         with self.model(job, "clip_model") as (model, processor):
-            for i in job.progress(range(len(job.scenes)), "video keyframes"):
-                frames = job.frames.sample(
-                    job.scenes[i], fps=self.options.sample_fps, max_frames=self.options.max_frames
-                )
-                features = self.clip_features(model, processor, frames.array)
-                chosen = kmeans_keyframes(features, self.options.num_keyframes, self.options.seed)
-                job.results[i].keyframes = frames.array[chosen]
-                job.results[i].keyframe_times = [float(frames.times[j]) for j in chosen]
+            self.choose_keyframes(job, model, processor)
         with self.model(job, "model") as (model, processor):
-            for i in job.progress(range(len(job.scenes)), "video embedding"):
-                result = job.results[i]
-                result.video = self.video_embedding(model, processor, result.keyframes)
+            self.embed_scenes(job, model, processor)
+
+    def stats(self) -> dict[str, Any]:
+        """For the run report: CLIP forward passes and X-CLIP ``get_video_features`` calls."""
+        return {"clip_passes": self.clip_passes, "xclip_calls": self.xclip_calls}
+
+    def choose_keyframes(self, job: VideoJob, model: Any, processor: Any) -> None:
+        """Set each scene's ``keyframes`` and ``keyframe_times``: CLIP features of its sampled
+        frames, ``batch_size`` frames per pass across scenes, then K-means per scene."""
+        o = self.options
+
+        def scene_frames() -> Iterator[tuple[tuple[int, Frames], list[np.ndarray]]]:
+            for i in job.progress(range(len(job.scenes)), "video keyframes"):
+                frames = job.frames.sample(job.scenes[i], fps=o.sample_fps, max_frames=o.max_frames)
+                yield (i, frames), list(frames.array)
+
+        def run(images: list[np.ndarray]) -> np.ndarray:
+            return self.clip_pass(model, processor, images)
+
+        for (i, frames), features in across_groups(scene_frames(), o.batch_size, run):
+            chosen = kmeans_keyframes(features, o.num_keyframes, o.seed)
+            job.results[i].keyframes = frames.array[chosen]
+            job.results[i].keyframe_times = [float(frames.times[j]) for j in chosen]
+
+    def embed_scenes(self, job: VideoJob, model: Any, processor: Any) -> None:
+        """Set each scene's ``video`` from its keyframes, ``video_batch_size`` scenes per
+        X-CLIP call."""
+        scenes = job.progress(range(len(job.scenes)), "video embedding")
+        groups = ((i, [job.results[i].keyframes]) for i in scenes)
+
+        def run(keyframes: list[np.ndarray]) -> np.ndarray:
+            return self.video_embeddings(model, processor, keyframes)
+
+        for i, vectors in across_groups(groups, self.options.video_batch_size, run):
+            job.results[i].video = vectors[0]
 
     def clip_features(self, model: Any, processor: Any, frames: np.ndarray) -> np.ndarray:
         """L2-normalised CLIP image embeddings of ``frames`` (T,H,W,3), ``batch_size`` at a time."""
+        batch = max(1, self.options.batch_size)
+        chunks = range(0, len(frames), batch)
+        return np.concatenate([self.clip_pass(model, processor, list(frames[k : k + batch]))
+                               for k in chunks])  # fmt: skip
+
+    def clip_pass(self, model: Any, processor: Any, images: list[np.ndarray]) -> np.ndarray:
+        """L2-normalised CLIP image embeddings ``(len(images), dim)`` float32, one forward pass."""
         import torch
 
-        batch = max(1, self.options.batch_size)
-        out = []
-        for start in range(0, len(frames), batch):
-            images = list(frames[start : start + batch])
-            pixels = processor(images=images, return_tensors="pt")["pixel_values"]
-            with torch.inference_mode():
-                embeds = model(pixel_values=pixels.to(model.device, model.dtype)).image_embeds
-            out.append(torch.nn.functional.normalize(embeds.float(), dim=-1).cpu().numpy())
-        return np.concatenate(out).astype(np.float32)
+        pixels = processor(images=images, return_tensors="pt")["pixel_values"]
+        with torch.inference_mode():
+            embeds = model(pixel_values=pixels.to(model.device, model.dtype)).image_embeds
+        self.clip_passes += 1
+        return torch.nn.functional.normalize(embeds.float(), dim=-1).cpu().numpy()
 
-    @staticmethod
-    def video_embedding(model: Any, processor: Any, keyframes: np.ndarray) -> np.ndarray:
-        """X-CLIP video features of ``keyframes`` resampled in time order to the model's
-        ``num_frames``; a float32 vector of the model's ``projection_dim``."""
+    def video_embedding(self, model: Any, processor: Any, keyframes: np.ndarray) -> np.ndarray:
+        """X-CLIP video features of one scene's ``keyframes`` (see :meth:`video_embeddings`)."""
+        return self.video_embeddings(model, processor, [keyframes])[0]
+
+    def video_embeddings(
+        self, model: Any, processor: Any, keyframes: Sequence[np.ndarray]
+    ) -> np.ndarray:
+        """X-CLIP video features, one call for all: each scene's keyframes resampled in time
+        order to the model's ``num_frames``, the scenes stacked as a batch of videos. Float32
+        ``(len(keyframes), projection_dim)``."""
         import torch
 
         num_frames = int(model.config.vision_config.num_frames)
-        frames = keyframes[resample_in_time(len(keyframes), num_frames)]
+        frames = np.concatenate([k[resample_in_time(len(k), num_frames)] for k in keyframes])
         pixels = processor(list(frames), return_tensors="pt")["pixel_values"]
-        if pixels.ndim == 4:  # image processors give (T,C,H,W); video ones (1,T,C,H,W)
-            pixels = pixels.unsqueeze(0)
+        # image processors give (B*T,C,H,W), video ones (1,B*T,C,H,W): one video per scene
+        pixels = pixels.reshape(len(keyframes), num_frames, *pixels.shape[-3:])
         with torch.inference_mode():
             out = model.get_video_features(pixel_values=pixels.to(model.device, model.dtype))
+        self.xclip_calls += 1
         embeds = out.pooler_output if hasattr(out, "pooler_output") else out
-        return embeds[0].float().cpu().numpy().astype(np.float32)
+        return embeds.float().cpu().numpy().astype(np.float32)

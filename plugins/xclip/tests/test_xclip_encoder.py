@@ -112,3 +112,60 @@ def test_models_released_after_the_video_stage(encoder, egorag_settings, egorag_
     report = scheduler.report()["models"]
     assert {key: report[key]["releases"] for key in keys} == {key: 1 for key in keys}
     assert all(report[key]["random_weights"] for key in keys)
+
+
+def record_batches(module, count) -> tuple[list[int], object]:
+    """Wrap ``module``'s forward: the batch size of each call, ``count(batch)`` per call."""
+    sizes: list[int] = []
+
+    def hook(_module, args, kwargs, _output):
+        pixels = kwargs.get("pixel_values", args[0] if args else None)
+        sizes.append(count(len(pixels)))
+
+    return sizes, module.register_forward_hook(hook, with_kwargs=True)
+
+
+def split(count: int, size: int) -> list[int]:
+    """The batch sizes of ``count`` items taken ``size`` at a time."""
+    return [min(size, count - k) for k in range(0, count, size)]
+
+
+def test_batches_cross_scenes_and_equal_one_scene_at_a_time(egorag_component, egorag_job):
+    encoder = egorag_component(
+        "video", "xclip", sample_fps=10.0, max_frames=12, batch_size=8, video_batch_size=3
+    )
+    scenes = [Scene(0.0, 0.6), Scene(0.6, 1.0), Scene(1.0, 1.04), Scene(1.04, 3.0),
+              Scene(3.0, 7.5)]  # fmt: skip
+    with egorag_job(sample_video("bikes.mp4"), scenes) as job:
+        with (
+            encoder.model(job, "clip_model") as (clip, _),
+            encoder.model(job, "model") as (xclip, _),
+        ):
+            frames_per_video = xclip.config.vision_config.num_frames
+            clip_sizes, clip_hook = record_batches(clip, lambda n: n)
+            xclip_sizes, xclip_hook = record_batches(
+                xclip.vision_model, lambda n: n // frames_per_video
+            )
+        wanted = [len(job.frames.sample(s, fps=10.0, max_frames=12)) for s in scenes]
+        encoder.process(job)
+        batched = [(r.keyframes, r.keyframe_times, r.video) for r in job.results]
+        batched_calls = (list(clip_sizes), list(xclip_sizes))
+        del clip_sizes[:], xclip_sizes[:]
+        for i in range(len(scenes)):  # the reference: one scene per process call
+            encoder.process(job.window(range(i, i + 1), job.frames))
+        clip_hook.remove()
+        xclip_hook.remove()
+    assert sorted(set(wanted)) == [1, 4, 6, 12]  # scenes of different lengths
+    total = sum(wanted)
+    assert batched_calls == (split(total, 8), [3, 2])
+    assert clip_sizes == [n for w in wanted for n in split(w, 8)]
+    assert xclip_sizes == [1] * len(scenes)
+    assert len(batched_calls[0]) < len(clip_sizes)
+    assert encoder.stats() == {"clip_passes": len(batched_calls[0]) + len(clip_sizes),
+                               "xclip_calls": 2 + len(scenes)}  # fmt: skip
+    for (keyframes, times, video), result in zip(batched, job.results, strict=True):
+        assert np.array_equal(keyframes, result.keyframes)
+        assert times == result.keyframe_times
+        np.testing.assert_allclose(video, result.video, rtol=1e-5, atol=1e-6)
+    videos = np.stack([video for _, _, video in batched])
+    assert len({v.tobytes() for v in videos}) == len(scenes)  # each scene its own embedding
