@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from egorag_core.batching import across_groups
 from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
 
 from .audio import resample, windows
-from .batching import across_groups
 from .options import ASTOptions
 
 #: Frame shift of the AST (Kaldi fbank) features, seconds.

@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 from egorag_core import ModelComponent, ModelRole, VideoJob
+from egorag_core.batching import across_groups
 from egorag_core.hf import quiet_transformers, torch_dtype
 from egorag_core.keyframes import kmeans_keyframes
 from egorag_core.media import Frames
 from egorag_core.window import FrameSampling
 
 from . import tiny
-from .batching import across_groups
 from .keyframes import resample_in_time
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from egorag_xclip.batching import across_groups
+from egorag_core.batching import across_groups
 
 
 def double(items: list[int]) -> np.ndarray:
