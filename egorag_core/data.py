@@ -108,15 +108,43 @@ class VideoDatapoint:
     duration: float | None = None
 
     def compute_global_embeddings(self) -> dict[str, np.ndarray]:
-        """Mean of the scene vectors per modality, skipping scenes where it is missing."""
+        """Per modality, the mean of the scene vectors that exist, renormalised to unit length
+        (so it is searched by cosine like the scene vectors); none where no scene has one."""
         result: dict[str, np.ndarray] = {}
         for name in MODALITIES:
             vectors = [getattr(s, name) for s in self.scene_embeddings]
             vectors = [v for v in vectors if v is not None]
-            if vectors:
-                result[name] = np.mean(np.stack(vectors).astype(np.float32), axis=0)
+            mean = unit_vector(np.mean(np.stack(vectors), axis=0)) if vectors else None
+            if mean is not None:
+                result[name] = mean
         self.global_embeddings = result
         return result
+
+
+def unit_vector(vector: np.ndarray) -> np.ndarray | None:
+    """``vector`` scaled to unit length, as float32; ``None`` when it has no direction (all
+    zeros) or holds NaN or infinite values."""
+    flat = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(flat))
+    if not np.isfinite(norm) or norm == 0.0:
+        return None
+    return (flat / norm).astype(np.float32)
+
+
+def unit_scene_vectors(encodings: Iterable[SceneEncoding], tolerance: float = 1e-3) -> set[str]:
+    """Scale every scene vector to unit length, in place (one with no direction becomes
+    ``None``); return the modalities where some vector was more than ``tolerance`` off."""
+    off: set[str] = set()
+    for encoding in encodings:
+        for name in MODALITIES:
+            vector = getattr(encoding, name)
+            if vector is None:
+                continue
+            unit = unit_vector(vector)
+            if unit is None or abs(float(np.linalg.norm(vector)) - 1.0) > tolerance:
+                off.add(name)
+            setattr(encoding, name, unit)
+    return off
 
 
 def _parse_scenes(raw: Any, where: str) -> list[Scene]:

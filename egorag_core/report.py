@@ -32,6 +32,8 @@ class VideoRecord:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     key: str = ""
     content_hash: str = ""
+    #: Skipped as the same content as this path (encoded once, stored under both names).
+    same_as: str = ""
     #: Frames the video and caption stages read, and frames decoded for them.
     frames_needed: int = 0
     frames_decoded: int = 0

@@ -22,7 +22,14 @@ import numpy as np
 
 from .components import Settings, VideoJob
 from .config import RunConfig, run_config
-from .data import Scene, SceneEncoding, VideoDatapoint, VideoDataset, validate_scenes
+from .data import (
+    Scene,
+    SceneEncoding,
+    VideoDatapoint,
+    VideoDataset,
+    unit_scene_vectors,
+    validate_scenes,
+)
 from .errors import InputError, StageError
 from .executor import LocalExecutor
 from .media import VideoFrames, probe
@@ -46,6 +53,8 @@ class EncodeContext:
     frame_cache_bytes: int
     window_bytes: int
     decode_ahead: bool
+    #: Modalities already warned about (vectors not unit length), so the log says it once.
+    warned: set[str] = dataclasses.field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -148,9 +157,10 @@ def prepare(
 # -- plan -------------------------------------------------------------------------------------
 def plan(prepared: Prepared, dataset: VideoDataset) -> list[VideoRecord]:
     """One record per video, in input order: probed, hashed and keyed; ``skipped`` when the
-    index has it or it is listed twice, ``failed`` when its input is bad, else ``pending``."""
-    done = prepared.store.done_keys()
-    planned: set[str] = set()
+    index or an earlier entry has its content (under another name: ``same_as``), ``failed``
+    when its input is bad, else ``pending``."""
+    stored = prepared.store.names()
+    listed: dict[str, list[tuple[str, str]]] = {}
     records = []
     for point in dataset:
         record = VideoRecord(point.video_name, point.video_path, point=point)
@@ -163,13 +173,25 @@ def plan(prepared: Prepared, dataset: VideoDataset) -> list[VideoRecord]:
         except Exception as exc:
             record.status, record.reason = "failed", failure_line(point.video_path, exc)
         else:
-            if record.key in done:
-                record.status, record.reason = "skipped", "already in the index"
-            elif record.key in planned:
-                record.status, record.reason = "skipped", "listed twice; encoded once"
-            planned.add(record.key)
+            _skip_known(record, stored.get(record.key, []), listed.setdefault(record.key, []))
         records.append(record)
     return records
+
+
+def _skip_known(record: VideoRecord, stored: list[tuple[str, str]],
+                listed: list[tuple[str, str]]) -> None:  # fmt: skip
+    """Skip a video whose content the index (``stored``) or an earlier entry (``listed``)
+    has, as ``(name, path)`` pairs; under a new name it becomes an alias (``same_as``)."""
+    me = (record.video_name, record.video_path)
+    if me in stored:
+        record.status, record.reason = "skipped", "already in the index"
+    elif me in listed:
+        record.status, record.reason = "skipped", "listed twice; encoded once"
+    elif stored or listed:
+        name, path = (stored or listed)[0]
+        record.status, record.same_as = "skipped", path
+        record.reason = f"same content as {path}" + (f" ({name})" if path == me[1] else "")
+    listed.append(me)
 
 
 def _video_key(content: str, fingerprint: str, point: VideoDatapoint) -> str:
@@ -208,11 +230,23 @@ def encode(context: EncodeContext, record: VideoRecord) -> EncodedVideo:
             if not name.startswith("audio.") or info.has_audio:
                 _timed_stage(context, name, component, job, timings)
         duration = frames.duration
+    _unit_vectors(context, info.path, job.results)
     point = VideoDatapoint(info.path, "", scene_embeddings=job.results)
     return EncodedVideo(
         tuple(job.scenes), tuple(job.results), point.compute_global_embeddings(),
         info.has_audio, duration, timings, counts,
     )  # fmt: skip
+
+
+def _unit_vectors(context: EncodeContext, path: str, results: list[SceneEncoding]) -> None:
+    """Every scene vector to unit length (they are searched by cosine); one warning per run
+    for each modality a plugin gave unnormalised."""
+    for modality in sorted(unit_scene_vectors(results) - context.warned):
+        context.warned.add(modality)
+        log.warning(
+            "%s vectors are not unit length (first in %s): normalised; zero or NaN ones dropped",
+            modality, path,
+        )  # fmt: skip
 
 
 def _run_windows(
@@ -316,6 +350,19 @@ def commit(
     return encoded
 
 
+def add_alias(prepared: Prepared, record: VideoRecord) -> None:
+    """Store a ``same_as`` video's name and path as another name of the content already in
+    the index; when its first copy failed, it fails too."""
+    if record.key not in prepared.store.done_keys():
+        record.status = "failed"
+        record.reason = f"{record.video_path}: {record.reason}, which was not stored"
+        return
+    try:
+        prepared.store.add_alias(record.key, record.video_name, record.video_path)
+    except Exception as exc:
+        record.status, record.reason = "failed", failure_line(record.video_path, exc)
+
+
 def _report(prepared: Prepared, record: VideoRecord) -> None:
     if record.status == "failed":
         log.error("failed: %s", record.reason)
@@ -363,6 +410,8 @@ def run(
                 record.seconds = _encode_seconds(result)
                 stored = commit(prepared, record, result)
                 encoded += [stored] if stored is not None else []
+            elif record.same_as:
+                add_alias(prepared, record)
             _report(prepared, record)
     finally:
         prepared.context.scheduler.release_all()

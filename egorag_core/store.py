@@ -46,7 +46,9 @@ def config_fingerprint(stages: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _vector_column(vectors: list[np.ndarray | None]) -> pa.Array | None:
+def _vector_column(name: str, vectors: list[np.ndarray | None]) -> pa.Array | None:
+    """Column ``name``: fixed-size float32 lists; ``None`` entries become nulls (``None`` when all
+    are missing). Raises :class:`StoreError` for mixed sizes or non-finite values."""
     present = [v for v in vectors if v is not None]
     if not present:
         return None
@@ -58,7 +60,9 @@ def _vector_column(vectors: list[np.ndarray | None]) -> pa.Array | None:
             continue
         flat = np.asarray(v, dtype=np.float32).reshape(-1)
         if flat.shape[0] != dim:
-            raise StoreError(f"vectors of one column differ in size ({flat.shape[0]} vs {dim})")
+            raise StoreError(f"{name}: vectors differ in size ({flat.shape[0]} vs {dim})")
+        if not np.isfinite(flat).all():
+            raise StoreError(f"{name}: a vector holds NaN or infinite values")
         rows.append(flat.tolist())
     return pa.array(rows, type=pa.list_(pa.float32(), dim))
 
@@ -66,7 +70,7 @@ def _vector_column(vectors: list[np.ndarray | None]) -> pa.Array | None:
 def _with_vectors(columns: dict[str, Any], vectors: dict[str, list[np.ndarray | None]]) -> pa.Table:
     table = pa.table(columns)
     for name, values in vectors.items():
-        array = _vector_column(values)
+        array = _vector_column(f"{name}_vector", values)
         if array is not None:
             table = table.append_column(f"{name}_vector", array)
     return table
@@ -94,9 +98,11 @@ class LanceStore:
         return set(table.to_arrow().column("key").to_pylist())
 
     def _write(self, name: str, data: pa.Table) -> None:
+        """Create or append to table ``name``, adding new columns. Null vectors stay null
+        (LanceDB's default, ``on_bad_vectors="error"``, rejects them in columns of 10+ floats)."""
         table = self._table(name)
         if table is None:
-            self._db.create_table(name, data=data)
+            self._db.create_table(name, data=data, on_bad_vectors="null")
             return
         schema = table.schema
         for field in data.schema:
@@ -107,7 +113,7 @@ class LanceStore:
                     f"{self.path}: column {name}.{field.name} holds {held}, this run gives "
                     f"{field.type}; use another store.path for this config"
                 )
-        table.add(data)
+        table.add(data, on_bad_vectors="null")
 
     def commit(self, key: str, point: VideoDatapoint, content: str, fingerprint: str,
                config: Mapping[str, Any]) -> None:  # fmt: skip
@@ -139,6 +145,7 @@ class LanceStore:
                 "num_scenes": pa.array([n], type=pa.int32()),
                 "encoded_at": [dt.datetime.now(dt.timezone.utc).isoformat()],
                 "config": [json.dumps(config, sort_keys=True, default=str)],
+                "same_as": pa.array([None], type=pa.string()),
             },
             {m: [point.global_embeddings.get(m)] for m in MODALITIES},
         )
@@ -150,33 +157,73 @@ class LanceStore:
             self._write(SCENES, scenes)
             self._write(VIDEOS, video)
 
+    def names(self) -> dict[str, list[tuple[str, str]]]:
+        """Per committed key, every ``(video_name, video_path)`` it is known by: the encoded
+        one first, then its aliases."""
+        table = self._table(VIDEOS)
+        rows = [] if table is None else table.to_arrow().to_pylist()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for row in sorted(rows, key=lambda r: r.get("same_as") is not None):
+            out.setdefault(row["key"], []).append((row["video_name"], row["video_path"]))
+        return out
+
+    def add_alias(self, key: str, name: str, path: str) -> None:
+        """Record ``name`` and ``path`` as one more name of committed video ``key``: a copy of
+        its ``videos`` row whose ``same_as`` is the encoded video's path; its scenes are not
+        copied. Raises :class:`StoreError` when ``key`` is not committed."""
+        with self._lock:
+            table = self._table(VIDEOS)
+            rows = [] if table is None else table.to_arrow().to_pylist()
+            first = next((r for r in rows if r["key"] == key and r.get("same_as") is None), None)
+            if first is None:
+                raise StoreError(f"{self.path}: no video {key} to give the name {name!r}")
+            alias = {**first, "video_name": name, "video_path": path,
+                     "same_as": first["video_path"],
+                     "encoded_at": dt.datetime.now(dt.timezone.utc).isoformat()}  # fmt: skip
+            self._write(VIDEOS, pa.Table.from_pylist([alias], schema=table.schema))
+
+    def find(self, name: str) -> VideoDatapoint | None:
+        """The stored video known by ``name`` (a video name or path, its own or an alias's,
+        see :meth:`add_alias`); the first match, ``None`` when there is none."""
+        keys = [k for k, known in self.names().items() if any(name in pair for pair in known)]
+        points = self._points({keys[0]}) if keys else []
+        return points[0] if points else None
+
     def read(self) -> VideoDataset:
-        """Every committed video with its scenes, as a :class:`VideoDataset`."""
+        """Every committed video with its scenes (once, under the name it was encoded with),
+        as a :class:`VideoDataset`."""
+        return VideoDataset(self._points(), encoded=True)
+
+    def _points(self, keys: set[str] | None = None) -> list[VideoDatapoint]:
+        """The committed videos (of ``keys``, or all), without alias rows."""
         videos, scenes = self._table(VIDEOS), self._table(SCENES)
         if videos is None or scenes is None:
-            return VideoDataset(encoded=True)
+            return []
+        rows = [r for r in videos.to_arrow().to_pylist()
+                if r.get("same_as") is None and (keys is None or r["key"] in keys)]  # fmt: skip
         scene_rows: dict[str, list[dict[str, Any]]] = {}
         for row in scenes.to_arrow().to_pylist():
-            scene_rows.setdefault(row["key"], []).append(row)
-        points = []
-        for row in videos.to_arrow().to_pylist():
-            rows = sorted(scene_rows.get(row["key"], []), key=lambda r: r["scene_index"])
-            points.append(
-                VideoDatapoint(
-                    row["video_path"],
-                    row["video_name"],
-                    scenes=[Scene(r["start"], r["end"]) for r in rows],
-                    scene_embeddings=[_encoding(r) for r in rows],
-                    global_embeddings={
-                        m: np.asarray(row[f"{m}_vector"], dtype=np.float32)
-                        for m in MODALITIES
-                        if row.get(f"{m}_vector") is not None
-                    },
-                    has_audio=row["has_audio"],
-                    duration=row["duration"],
-                )
-            )
-        return VideoDataset(points, encoded=True)
+            if keys is None or row["key"] in keys:
+                scene_rows.setdefault(row["key"], []).append(row)
+        return [_datapoint(row, scene_rows.get(row["key"], [])) for row in rows]
+
+
+def _datapoint(row: dict[str, Any], scene_rows: list[dict[str, Any]]) -> VideoDatapoint:
+    """A ``videos`` row and its ``scenes`` rows as a :class:`VideoDatapoint`."""
+    rows = sorted(scene_rows, key=lambda r: r["scene_index"])
+    return VideoDatapoint(
+        row["video_path"],
+        row["video_name"],
+        scenes=[Scene(r["start"], r["end"]) for r in rows],
+        scene_embeddings=[_encoding(r) for r in rows],
+        global_embeddings={
+            m: np.asarray(row[f"{m}_vector"], dtype=np.float32)
+            for m in MODALITIES
+            if row.get(f"{m}_vector") is not None
+        },
+        has_audio=row["has_audio"],
+        duration=row["duration"],
+    )
 
 
 def _encoding(row: dict[str, Any]) -> SceneEncoding:

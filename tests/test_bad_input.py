@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 
 import lancedb
 import numpy as np
@@ -167,7 +168,8 @@ def test_malformed_scenes_fail_that_video_only(tmp_path):
 
 
 class ToneAnalyzer(StageComponent):
-    """A real audio stage: per scene, RMS and length of the scene's samples."""
+    """A real audio stage: per scene, RMS and length of the scene's samples (in ``extras``; the
+    core stores the ``audio`` vector scaled to unit length)."""
 
     calls: list[str] = []
 
@@ -177,6 +179,7 @@ class ToneAnalyzer(StageComponent):
             samples = job.scene_audio(i)
             rms = float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0
             result.audio = np.array([rms, len(samples) / AUDIO_SAMPLE_RATE], dtype=np.float32)
+            result.extras["tone"] = result.audio.tolist()
             result.transcript = "a steady tone"
 
 
@@ -215,9 +218,10 @@ def test_video_without_audio_track(tmp_path, multi_scene_video, noaudio_video, m
     assert with_audio.has_audio is True
     assert all(e.transcript == "a steady tone" for e in with_audio.scene_embeddings)
     for e, scene in zip(with_audio.scene_embeddings, with_audio.scenes, strict=True):
-        assert e.audio is not None
-        assert e.audio[0] > 0.05  # the sine (amplitude 1/8) is there
-        assert e.audio[1] == pytest.approx(scene.duration, abs=0.05)
+        assert e.audio is not None and float(np.linalg.norm(e.audio)) == pytest.approx(1)
+        rms, seconds = e.extras["tone"]
+        assert rms > 0.05  # the sine (amplitude 1/8) is there
+        assert seconds == pytest.approx(scene.duration, abs=0.05)
     assert "audio" in with_audio.global_embeddings
 
     assert without.has_audio is False
@@ -234,3 +238,55 @@ def test_video_without_audio_track(tmp_path, multi_scene_video, noaudio_video, m
     videos = lancedb.connect(str(tmp_path / "index")).open_table("videos").to_pandas()
     flags = dict(zip(videos.video_path, videos.has_audio, strict=True))
     assert flags == {str(multi_scene_video): True, str(noaudio_video): False}
+
+
+# -- audio that ends before the picture -----------------------------------------------------
+
+
+class BandsEmbedder(StageComponent):
+    """An audio embedding like CLAP's: 16 band energies of the scene's samples, unit length;
+    ``None`` for a scene without samples."""
+
+    def process(self, job: VideoJob) -> None:
+        for i, result in enumerate(job.results):
+            samples = job.scene_audio(i)
+            if samples is None or samples.size == 0:
+                continue
+            power = np.abs(np.fft.rfft(samples)) ** 2
+            bands = np.array([b.sum() for b in np.array_split(power, 16)], dtype=np.float32)
+            result.audio = bands / max(float(np.linalg.norm(bands)), 1e-12)
+
+
+class BandsPlugin:
+    @hookimpl
+    def register_audio_analyzers(self, register):
+        register("bands", BandsEmbedder, "band energies", group="audio/embedding")
+
+
+@pytest.fixture(scope="session")
+def short_audio_video(media_dir):
+    """10 s of picture with 3 s of audio (phones and action cameras often end audio early)."""
+    path = media_dir / "short-audio.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-v", "error",
+                    "-f", "lavfi", "-t", "10", "-i", "testsrc2=size=160x120:rate=10",
+                    "-f", "lavfi", "-t", "3", "-i", "sine=frequency=440:sample_rate=16000",
+                    "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-c:a", "aac", str(path)],
+                   check=True)  # fmt: skip
+    return path
+
+
+def test_audio_shorter_than_the_picture_keeps_the_video(tmp_path, short_audio_video):
+    """Scenes past the end of the audio get no audio vector, the others do, and the video is
+    stored with nulls there (the issue's recipe: 10 s, 3 s of audio, 2 s scenes)."""
+    host = load_plugins(extra=[BandsPlugin()])
+    outcome = compose_and_run(
+        ["video=colorhist", "caption=colorname", "audio=none", "text=none", "scenes=fixed",
+         "scenes.seconds=2", "progress=false"], VideoDataset.from_path(short_audio_video),
+        tmp_path, host=host, edit=lambda cfg: cfg["audio"].update(embedding={"name": "bands"}),
+    )  # fmt: skip
+    assert [(v.status, v.reason) for v in outcome.report.videos] == [("ok", "")]
+    (stored,) = LanceStore(tmp_path / "index").read()
+    present = [e.audio is not None for e in stored.scene_embeddings]
+    assert present == [True, True, False, False, False]  # scene 1 (2-4 s) holds 1 s of audio
+    assert stored.scene_embeddings[0].audio.shape == (16,)
+    assert "audio" in stored.global_embeddings

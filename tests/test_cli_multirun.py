@@ -31,7 +31,9 @@ def test_multirun_two_options(tmp_path, noaudio_video):
         assert len(scenes) == 2
         has_video = "video_vector" in scenes.columns and scenes["video_vector"].notna().all()
         assert has_video == (option == "colorhist")
-        assert scenes["text_vector"].notna().all()  # text=minilm ran in both jobs
+        # text=minilm ran in both jobs, with no words and no caption: empty text, no vector
+        assert report["stages"]["text"]["option"] == "minilm"
+        assert "text_vector" not in scenes.columns
         (exported,) = VideoDataset.load(job / "out.pkl")  # each job writes its own pickle
         assert len(exported.scenes) == 2
         assert ("video" in exported.global_embeddings) == (option == "colorhist")

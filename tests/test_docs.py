@@ -132,6 +132,20 @@ def test_few_blocks_are_not_run() -> None:
         assert len(skipped) <= 1, f"{doc}: {len(skipped)} python blocks are marked not run"
 
 
+def test_every_vector_search_shown_uses_cosine() -> None:
+    """Stored vectors are unit length and meant for cosine; LanceDB's default metric is L2."""
+    docs = [REPO / "README.md", REPO / "CONTRIBUTING.md", HOOKS_DOC,
+            *sorted(REPO.glob("plugins/*/README.md"))]  # fmt: skip
+    searches = 0
+    for doc in docs:
+        for line, _, code, _ in fenced_blocks(doc):
+            calls = code.count(".search(")
+            cosine = len(re.findall(r"\.(?:distance_type|metric)\(\"cosine\"\)", code))
+            assert cosine >= calls, f"{doc.name}:{line}: a vector search without cosine"
+            searches += calls
+    assert searches >= 1
+
+
 def template_files() -> set[str]:
     """The template's source files, relative to ``plugins/_template`` (README.md aside)."""
     skip = ("build", "dist", "__pycache__", ".pytest_cache")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import lancedb
 import numpy as np
 import pyarrow as pa
@@ -171,11 +173,136 @@ def test_rerun_skips_finished_videos(tmp_path, multi_scene_video, noaudio_video)
 
 def test_same_file_listed_twice_is_stored_once(tmp_path, noaudio_video):
     dataset = VideoDataset([VideoDatapoint(str(noaudio_video), "first"),
-                            VideoDatapoint(str(noaudio_video), "second")])  # fmt: skip
+                            VideoDatapoint(str(noaudio_video), "second"),
+                            VideoDatapoint(str(noaudio_video), "first")])  # fmt: skip
     outcome = compose_and_run([*FAST, "scenes=fixed", "scenes.seconds=2"], dataset, tmp_path)
     assert outcome.failed == 0
+    reasons = [(v.status, v.reason) for v in outcome.report.videos]
+    assert reasons == [("ok", ""), ("skipped", f"same content as {noaudio_video} (first)"),
+                       ("skipped", "listed twice; encoded once")]  # fmt: skip
     db = lancedb.connect(str(tmp_path / "index"))
     videos = db.open_table("videos").to_pandas()
     scenes = db.open_table("scenes").to_pandas()
-    assert len(videos) == videos["key"].nunique() == 1, videos[["key", "video_name"]]
+    assert videos["key"].nunique() == 1 and list(videos.video_name) == ["first", "second"]
     assert len(scenes) == 2
+    store = LanceStore(tmp_path / "index")
+    assert [p.video_name for p in store.read()] == ["first"]  # one video, stored once
+    found = store.find("second")
+    assert found is not None and found.video_name == "first" and len(found.scenes) == 2
+
+
+@pytest.fixture()
+def two_names(tmp_path, noaudio_video):
+    """The same bytes under two file names."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    a, b = folder / "kitchen.mp4", folder / "copy of kitchen.mp4"
+    shutil.copy(noaudio_video, a)
+    shutil.copy(noaudio_video, b)
+    return a, b
+
+
+def test_same_content_under_two_names_keeps_both_names(tmp_path, two_names):
+    """Encoded once; the second is "same content as <first path>" and found by its own name
+    and path, in this run and on a rerun."""
+    a, b = two_names
+    args = [*FAST, "scenes=fixed", "scenes.seconds=2"]
+    first = compose_and_run(args, VideoDataset.from_path(a.parent), tmp_path / "out")
+    reasons = {v.video_name: (v.status, v.reason) for v in first.report.videos}
+    assert reasons == {"copy of kitchen": ("ok", ""),
+                       "kitchen": ("skipped", f"same content as {b}")}  # fmt: skip
+    store = LanceStore(tmp_path / "out" / "index")
+    assert len(store.read()) == 1
+    for name in ("kitchen", str(a), "copy of kitchen", str(b)):
+        found = store.find(name)
+        assert found is not None and found.video_path == str(b), name
+        assert [s.start for s in found.scenes] == [0.0, 2.0]
+    assert store.find("nothing") is None
+    again = compose_and_run(args, VideoDataset.from_path(a.parent), tmp_path / "out")
+    assert {v.reason for v in again.report.videos} == {"already in the index"}
+    assert lancedb.connect(str(store.path)).open_table("videos").count_rows() == 2
+
+
+def test_content_indexed_earlier_under_another_name(tmp_path, two_names):
+    """A later run lists the same bytes under a new name: not encoded again, the new name is
+    added and found."""
+    a, b = two_names
+    args = [*FAST, "scenes=fixed", "scenes.seconds=2"]
+    compose_and_run(args, VideoDataset.from_path(a), tmp_path / "out")
+    later = compose_and_run(args, VideoDataset.from_path(b), tmp_path / "out")
+    assert [(v.status, v.reason) for v in later.report.videos] == [
+        ("skipped", f"same content as {a}")]  # fmt: skip
+    store = LanceStore(tmp_path / "out" / "index")
+    found = store.find("copy of kitchen")
+    assert found is not None and found.video_path == str(a)
+    assert [p.video_name for p in store.read()] == ["kitchen"]
+    assert lancedb.connect(str(store.path)).open_table("scenes").count_rows() == 2
+
+
+def mixed_point(name: str, missing: dict[str, set[int]], n: int = 4) -> VideoDatapoint:
+    """Unit vectors of LanceDB's "vector" sizes (>= 10) in every column, ``None`` where
+    ``missing`` says so (a modality's set of scene indices)."""
+    rng = np.random.default_rng(len(name))
+    dims = {"video": 16, "audio": 12, "text": 10, "caption": 10}
+
+    def vec(m: str, i: int) -> np.ndarray | None:
+        if i in missing.get(m, set()):
+            return None
+        v = rng.standard_normal(dims[m]).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    encodings = [SceneEncoding(**{m: vec(m, i) for m in dims}) for i in range(n)]
+    p = VideoDatapoint(f"/videos/{name}.mp4", name,
+                       scenes=[Scene(float(i), float(i + 1)) for i in range(n)],
+                       scene_embeddings=encodings, has_audio=True, duration=float(n))  # fmt: skip
+    p.compute_global_embeddings()
+    return p
+
+
+def test_mixed_present_and_missing_vectors_in_every_column(tmp_path):
+    """A missing vector in some scenes is normal (audio ending before the picture, no words):
+    stored as null, the video kept, whichever scene or column lacks it."""
+    store = LanceStore(tmp_path / "index")
+    first = {"video": {0}, "audio": {3}, "text": {1, 2}, "caption": {0, 3}}  # first row null too
+    a = mixed_point("a", first)
+    b = mixed_point("b", {"audio": {0, 1, 2, 3}, "caption": {1}})  # no audio vector at all
+    c = mixed_point("c", {"video": {2}, "text": {0, 1, 2, 3}, "caption": {0, 1, 2, 3}})
+    for p in (a, b, c):
+        commit(store, p)
+    back = {p.video_name: p for p in LanceStore(tmp_path / "index").read()}
+    assert set(back) == {"a", "b", "c"}
+    for p in (a, b, c):
+        assert_same(p, back[p.video_name])
+    assert "audio" not in back["b"].global_embeddings
+    assert set(back["c"].global_embeddings) == {"video", "audio"}
+    table = lancedb.connect(str(tmp_path / "index")).open_table("scenes")
+    assert table.count_rows("audio_vector IS NULL") == 1 + 4
+    hits = table.search(a.scene_embeddings[1].video, vector_column_name="video_vector")
+    assert hits.distance_type("cosine").limit(1).to_list()[0]["video_name"] == "a"
+
+
+def test_a_nan_vector_is_a_store_error_naming_the_column(tmp_path):
+    store = LanceStore(tmp_path / "index")
+    p = mixed_point("a", {})
+    p.scene_embeddings[2].text = np.full(10, np.nan, dtype=np.float32)
+    with pytest.raises(StoreError, match="text_vector: a vector holds NaN"):
+        commit(store, p)
+    assert store.done_keys() == set()
+
+
+def test_a_second_name_fails_when_its_first_copy_failed(tmp_path, two_names, monkeypatch):
+    import egorag_core.run as run_module
+
+    def broken(context, record):
+        raise RuntimeError("decoder exploded")
+
+    monkeypatch.setattr(run_module, "encode", broken)
+    a, b = two_names
+    outcome = compose_and_run([*FAST, "scenes=fixed", "scenes.seconds=2"],
+                              VideoDataset.from_path(a.parent), tmp_path / "out")  # fmt: skip
+    reasons = [(v.video_name, v.status, v.reason) for v in outcome.report.videos]
+    assert reasons == [
+        ("copy of kitchen", "failed", f"{b}: decoder exploded"),
+        ("kitchen", "failed", f"{a}: same content as {b}, which was not stored"),
+    ]
+    assert LanceStore(tmp_path / "out" / "index").find("kitchen") is None

