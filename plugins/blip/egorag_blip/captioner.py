@@ -16,6 +16,12 @@ from .tiny import build_tiny_blip
 #: At least this many new tokens from random-weight (tiny) models, so captions are non-empty.
 RANDOM_WEIGHTS_MIN_NEW_TOKENS = 5
 
+# The defaults follow BLIP's own captioner: salesforce/BLIP configs/caption_coco.yaml
+# (prompt 'a picture of ', num_beams 3, max_length 20, min_length 5) and models/blip.py
+# (BLIP_Decoder.generate: beam search, lengths counted with the prompt, the prompt cut from
+# each caption). transformers' BlipForConditionalGeneration.generate starts the decoder with
+# [DEC] + the prompt's tokens, as the reference does.
+
 
 @dataclass
 class BlipOptions:
@@ -31,15 +37,26 @@ class BlipOptions:
     max_frames: int
     #: Frames per ``generate`` call.
     batch_size: int
-    max_new_tokens: int
-    min_new_tokens: int
+    #: Longest caption in tokens, counting ``[DEC]`` and the prompt (the reference's).
+    max_length: int
+    #: Shortest caption in tokens, counted the same way.
+    min_length: int
     num_beams: int
-    #: Text prefix for conditional captioning, or ``None``.
+    #: Text the caption starts from (cut from the output), or ``None``.
     prompt: str | None
+    #: Sentences whose word sets are at least this similar are merged (1.0: same words only).
+    merge_similarity: float
     #: K-means ``random_state``.
     seed: int
     #: torch dtype name of the model.
     dtype: str
+
+
+def prompt_length(inputs: Any) -> int:
+    """Tokens that start every ``generate`` output: ``[DEC]`` and the prompt's (BLIP's
+    ``generate`` replaces the processor's first token by ``[DEC]`` and drops its last)."""
+    ids = inputs.get("input_ids")
+    return 1 if ids is None else int(ids.shape[1]) - 1
 
 
 def load_blip(location: str, device: str, options: BlipOptions) -> tuple[Any, Any]:
@@ -63,6 +80,7 @@ class BlipCaptioner(ModelComponent[BlipOptions]):
         ModelRole(
             load_blip,
             key="blip-caption",
+            tiny_version="2",  # v2: the tokenizer wraps text in [CLS] ... [SEP]
             tiny=build_tiny_blip,
             tiny_name="blip-captioner",
             estimated_bytes=1000 * 2**20,
@@ -89,29 +107,29 @@ class BlipCaptioner(ModelComponent[BlipOptions]):
             for i in job.progress(range(len(job.scenes)), "caption"):
                 result = job.results[i]
                 captions = self.caption_frames(model, processor, self.choose_frames(job, i))
-                result.caption_text = merge_captions(captions)
+                result.caption_text = merge_captions(captions, self.options.merge_similarity)
                 result.keyframes = None
 
     def generate_options(self, model: Any, processor: Any) -> dict[str, Any]:
         """``generate`` keyword arguments: lengths, beams, and the special tokens suppressed
         (all but the one that ends a caption)."""
-        min_new = self.options.min_new_tokens
-        if self.spec().random_weights:
-            min_new = max(min_new, RANDOM_WEIGHTS_MIN_NEW_TOKENS)
+        min_new = RANDOM_WEIGHTS_MIN_NEW_TOKENS if self.spec().random_weights else 0
         tokenizer = processor.tokenizer
         never = {tokenizer.pad_token_id, tokenizer.unk_token_id, tokenizer.cls_token_id,
                  tokenizer.mask_token_id, model.config.text_config.bos_token_id}  # fmt: skip
         never.discard(None)
         never.discard(model.config.text_config.sep_token_id)
         return {
-            "max_new_tokens": self.options.max_new_tokens,
+            "max_length": self.options.max_length,
+            "min_length": self.options.min_length,
             "min_new_tokens": min_new,
             "num_beams": self.options.num_beams,
             "suppress_tokens": sorted(never),
         }
 
     def caption_frames(self, model: Any, processor: Any, frames: np.ndarray) -> list[str]:
-        """One clean BLIP caption per frame, ``batch_size`` frames per ``generate`` call."""
+        """One clean BLIP caption per frame, ``batch_size`` frames per ``generate`` call; the
+        prompt's tokens, which start every output, are cut before decoding."""
         import torch
 
         prompt = self.options.prompt
@@ -125,6 +143,7 @@ class BlipCaptioner(ModelComponent[BlipOptions]):
             inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
             with torch.inference_mode():
                 out = model.generate(**inputs, **generate)
-            decoded = processor.batch_decode(out, skip_special_tokens=True)
+            decoded = processor.batch_decode(out[:, prompt_length(inputs) :],
+                                             skip_special_tokens=True)  # fmt: skip
             captions += [clean_generated_text(t) for t in decoded]
         return captions

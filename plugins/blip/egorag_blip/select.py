@@ -1,5 +1,6 @@
-"""Pure helpers: small pixel features (for K-means keyframes), caption merging (the text
-cleaning itself is :func:`egorag_core.hf.clean_generated_text`)."""
+"""Pure helpers: small pixel features (for K-means keyframes), caption merging with
+near-duplicate sentences joined (the text cleaning itself is
+:func:`egorag_core.hf.clean_generated_text`)."""
 
 from __future__ import annotations
 
@@ -28,19 +29,38 @@ def sentence_key(sentence: str) -> str:
     return " ".join("".join(kept).split())
 
 
-def merge_captions(captions: Iterable[str]) -> str:
-    """One description from several captions: each sentence once (first wording kept), in
-    order, capitalised and ending with a full stop."""
-    seen: set[str] = set()
-    sentences: list[str] = []
+#: Sentences whose word sets are at least this similar (:func:`token_set_similarity`) are one.
+MERGE_SIMILARITY = 0.6
+
+
+def words(sentence: str) -> frozenset[str]:
+    """The distinct words of ``sentence`` (as :func:`sentence_key` normalises them)."""
+    return frozenset(sentence_key(sentence).split())
+
+
+def token_set_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the two sentences' word sets (0 when both are empty)."""
+    x, y = words(a), words(b)
+    return len(x & y) / len(x | y) if x or y else 0.0
+
+
+def sentences_of(caption: str) -> list[str]:
+    """The non-empty sentences of a cleaned caption."""
+    parts = re.split(r"(?<=[.!?])\s+|\n+", clean_generated_text(caption))
+    return [p.strip() for p in parts if sentence_key(p)]
+
+
+def merge_captions(captions: Iterable[str], similarity: float = MERGE_SIMILARITY) -> str:
+    """One description from several captions: their sentences in order, near-duplicates once
+    (word-set similarity >= ``similarity``; of two, the wording with more distinct words is
+    kept, in the first one's place), each capitalised and ending with a full stop."""
+    kept: list[str] = []
     for caption in captions:
-        for part in re.split(r"(?<=[.!?])\s+|\n+", clean_generated_text(caption)):
-            part = part.strip()
-            key = sentence_key(part)
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            if part[-1] not in ".!?":
-                part += "."
-            sentences.append(part[0].upper() + part[1:])
-    return " ".join(sentences)
+        for part in sentences_of(caption):
+            same = (i for i, k in enumerate(kept) if token_set_similarity(part, k) >= similarity)
+            match = next(same, None)
+            if match is None:
+                kept.append(part)
+            elif len(words(part)) > len(words(kept[match])):
+                kept[match] = part
+    return " ".join(p[0].upper() + p[1:] + ("" if p[-1] in ".!?" else ".") for p in kept)

@@ -12,10 +12,13 @@ from typing import Any
 
 
 def _tokenizer() -> Any:
-    """A BPE tokenizer with the BERT-style special tokens of the real checkpoint, by name."""
+    """A BPE tokenizer with the BERT-style special tokens of the real checkpoint, by name,
+    which wraps text as ``[CLS] text [SEP]`` as BLIP's ``BertTokenizer`` does (BLIP's
+    ``generate`` turns the first token into ``[DEC]`` and drops the last)."""
     from egorag_core.tiny import train_tiny_tokenizer
+    from tokenizers import processors
 
-    return train_tiny_tokenizer(
+    tokenizer = train_tiny_tokenizer(
         256,
         ["[CLS]", "[MASK]"],
         bos_token="[DEC]",
@@ -27,6 +30,11 @@ def _tokenizer() -> Any:
         sep_token="[SEP]",
         mask_token="[MASK]",
     )
+    cls, sep = ("[CLS]", tokenizer.cls_token_id), ("[SEP]", tokenizer.sep_token_id)
+    tokenizer.backend_tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[cls, sep]
+    )
+    return tokenizer
 
 
 def build_tiny_blip(folder: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from egorag_core import ModelScheduler, ModelUnavailable, OptionsError, Scene, Settings
+from egorag_core.hf import clean_generated_text
 from egorag_core.testing import open_job, sample_video
 
 import egorag_blip
@@ -93,3 +94,38 @@ def test_model_released_after_the_caption_stage(egorag_component, egorag_setting
     assert scheduler.load_counts() == {key: 1}
     assert all(isinstance(r.caption_text, str) and r.caption_text for r in job.results)
     assert np.all([r.keyframes is None for r in job.results])
+
+
+def test_reference_recipe_is_the_default(captioner):
+    """BLIP's own captioner (salesforce/BLIP configs/caption_coco.yaml, models/blip.py)."""
+    o = captioner.options
+    assert (o.prompt, o.num_beams, o.max_length, o.min_length) == ("a picture of ", 3, 20, 5)
+
+
+@pytest.mark.parametrize("prompt", ["a picture of ", "A photo of the"])
+def test_prompt_is_stripped_from_every_caption(egorag_component, egorag_job, egorag_video, prompt):
+    captioner = egorag_component("caption", "captioner1", prompt=prompt, batch_size=2)
+    with egorag_job(egorag_video, [Scene(0.0, 4.0)]) as job:
+        with captioner.model(job) as (model, processor):
+            frames = job.frames.sample(job.scenes[0], fps=1.0, max_frames=3).array
+            generated = []
+            original = model.generate
+
+            def spy(**kwargs):
+                out = original(**kwargs)
+                generated.extend(out)
+                return out
+
+            model.generate = spy
+            try:
+                captions = captioner.caption_frames(model, processor, frames)
+            finally:
+                del model.generate
+    assert len(captions) == len(generated) == 3
+    prompt_ids = processor.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    echoed = processor.tokenizer.decode(prompt_ids, skip_special_tokens=True)
+    for caption, sequence in zip(captions, generated, strict=True):
+        assert sequence[1 : 1 + len(prompt_ids)].tolist() == prompt_ids  # the model echoes it
+        rest = processor.tokenizer.decode(sequence[1 + len(prompt_ids) :], skip_special_tokens=True)
+        assert caption == clean_generated_text(rest) and caption
+        assert not caption.lower().startswith(echoed.strip().lower())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from egorag_core.keyframes import kmeans_keyframes as representative_frames
 
-from egorag_blip.select import merge_captions, pixel_features, sentence_key
+from egorag_blip.select import merge_captions, pixel_features, sentence_key, token_set_similarity
 
 
 def test_merge_drops_repeats_ignoring_case_space_and_punctuation():
@@ -56,3 +56,26 @@ def test_representative_frames_few_frames():
 def test_pixel_features_shape():
     frames = np.zeros((4, 120, 160, 3), np.uint8)
     assert pixel_features(frames, side=8).shape == (4, 8 * 8 * 3)
+
+
+def test_merge_joins_near_duplicate_captions():
+    captions = [
+        "a man riding a bike down a street",
+        "a man riding a bike on a street",  # 5 of 7 distinct words shared
+        "a man riding a bicycle down a street",
+        "a dog on a couch",
+        "there is a dog on a couch",  # the fuller wording replaces the shorter one
+        "a woman on a horse",  # shares only "a" and "on" with the dog
+    ]
+    assert merge_captions(captions) == (
+        "A man riding a bike down a street. There is a dog on a couch. A woman on a horse."
+    )
+
+
+def test_token_set_similarity_and_threshold():
+    assert token_set_similarity("a man riding a bike", "A man, riding a bike!") == 1.0
+    assert token_set_similarity("a man riding a bike", "a man riding a bicycle") == 3 / 5
+    assert token_set_similarity("", "") == 0.0
+    pair = ["a man riding a bike", "a man riding a bicycle"]
+    assert merge_captions(pair) == "A man riding a bike."
+    assert merge_captions(pair, similarity=1.0) == "A man riding a bike. A man riding a bicycle."

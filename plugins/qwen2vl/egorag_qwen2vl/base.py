@@ -15,7 +15,13 @@ from egorag_core.window import FrameSampling
 
 from .loading import Qwen2VL, estimate_bytes, load_for_options, resolve_attn, resolve_dtype
 from .options import CHOICES, Qwen2VLOptions
-from .preprocess import VideoInputs, VideoPreprocessConfig, preprocess_video
+from .preprocess import (
+    VIDEO_MIN_FRAMES,
+    VIDEO_MIN_PIXELS,
+    VideoInputs,
+    VideoPreprocessConfig,
+    preprocess_video,
+)
 from .shared import InputsKey
 from .tiny import TINY_NAME, build_tiny_qwen2vl
 
@@ -25,6 +31,14 @@ OptionsT = TypeVar("OptionsT", bound=Qwen2VLOptions)
 QWEN2VL_ROLE = ModelRole(
     load=load_for_options, key="qwen2vl", tiny=build_tiny_qwen2vl, tiny_name=TINY_NAME
 )
+
+
+def scene_fps(duration: float, fps: float, min_frames: int = VIDEO_MIN_FRAMES) -> float:
+    """The rate a scene of ``duration`` seconds is sampled at: ``fps``, raised so that at least
+    ``min_frames`` frames are asked for (qwen-vl-utils' ``FPS_MIN_FRAMES``)."""
+    if duration <= 0:
+        return fps
+    return max(fps, min_frames / duration)
 
 
 class Qwen2VLComponent(ModelComponent[OptionsT]):
@@ -60,7 +74,7 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
 
     def variant(self, role: ModelRole) -> str:
         """Dtype and attention: what besides the model tells two loaded instances apart."""
-        attn = resolve_attn(self.options.attn_implementation, self.settings.device)
+        attn = resolve_attn(self.options.attn_implementation, self.settings.device, self.dtype)
         return f"{self.dtype}:{attn}"
 
     def estimated_bytes(self, role: ModelRole, location: str) -> int:
@@ -78,19 +92,33 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
         super().check()
 
     def frame_sampling(self) -> FrameSampling:
-        """What :meth:`scene_frames` reads, so the core decodes it once for both stages."""
+        """What :meth:`scene_frames` reads, so the core decodes it once for both stages. A
+        scene shorter than ``VIDEO_MIN_FRAMES / fps`` is sampled faster (:func:`scene_fps`) and
+        those frames are read from the decoder on demand (one rate per stage is all a
+        ``FrameSampling`` can say)."""
         return FrameSampling(self.options.fps, self.options.max_frames)
 
+    def scene_indices(self, job: VideoJob, scene: Scene) -> list[int]:
+        """The frame indices :meth:`scene_frames` reads."""
+        frames, fps = job.frames, scene_fps(scene.duration, self.options.fps)
+        return sample_indices(scene, frames.fps, frames.frame_count, fps, self.options.max_frames)
+
     def scene_frames(self, job: VideoJob, scene: Scene) -> Frames:
-        """The scene's frames at ``fps``, at most ``max_frames``."""
-        return job.frames.sample(scene, fps=self.options.fps, max_frames=self.options.max_frames)
+        """The scene's frames at ``fps``, at least ``VIDEO_MIN_FRAMES`` when the scene has
+        them, at most ``max_frames``."""
+        fps = scene_fps(scene.duration, self.options.fps)
+        return job.frames.sample(scene, fps=fps, max_frames=self.options.max_frames)
 
     def preprocess_config(self, qwen: Qwen2VL) -> VideoPreprocessConfig:
-        """The model's processor settings with this stage's pixel budget (``min_pixels`` /
-        ``max_pixels``; ``None`` keeps the processor's)."""
-        wanted = {"min_pixels": self.options.min_pixels, "max_pixels": self.options.max_pixels}
-        overrides: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None}
-        return dataclasses.replace(qwen.preprocess, **overrides)
+        """The model's processor settings with this stage's pixel budget: ``max_pixels``
+        (``None``: the processor's) and ``min_pixels`` (``None``: qwen-vl-utils' video floor
+        ``VIDEO_MIN_PIXELS``, kept within ``max_pixels``)."""
+        opts = self.options
+        max_pixels = opts.max_pixels if opts.max_pixels is not None else qwen.preprocess.max_pixels
+        min_pixels = opts.min_pixels
+        if min_pixels is None:
+            min_pixels = min(VIDEO_MIN_PIXELS, max_pixels)
+        return dataclasses.replace(qwen.preprocess, min_pixels=min_pixels, max_pixels=max_pixels)
 
     def video_inputs(self, qwen: Qwen2VL, frames: Frames) -> VideoInputs:
         """Preprocess ``frames`` with :meth:`preprocess_config`."""
@@ -98,9 +126,8 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
 
     def inputs_key(self, job: VideoJob, scene: Scene, qwen: Qwen2VL) -> InputsKey:
         """The shared-cache key of the scene's inputs: video, frame indices, preprocessing."""
-        frames, opts = job.frames, self.options
-        indices = sample_indices(scene, frames.fps, frames.frame_count, opts.fps, opts.max_frames)
-        return InputsKey(job.path, tuple(indices), self.preprocess_config(qwen), opts.preprocess)
+        indices = tuple(self.scene_indices(job, scene))
+        return InputsKey(job.path, indices, self.preprocess_config(qwen), self.options.preprocess)
 
     def scene_inputs(
         self, job: VideoJob, qwen: Qwen2VL, scene: Scene, offer_bytes: int = 0

@@ -17,11 +17,15 @@ POOLINGS = CHOICES["pooling"]
 
 
 def pool_tokens(tokens: Any, pooling: str) -> np.ndarray:
-    """(N, D) merged vision tokens -> (D,) float32: their mean, or the first (the seed's)."""
+    """(N, D) merged vision tokens -> (D,) L2-normalised float32: their mean, or the first
+    (the seed's)."""
+    import torch
+
     if pooling not in POOLINGS:
         raise ValueError(f"pooling={pooling}: use one of {', '.join(POOLINGS)}")
     vector = tokens.float().mean(dim=0) if pooling == "mean" else tokens[0].float()
-    return vector.cpu().numpy().astype(np.float32)
+    unit = torch.nn.functional.normalize(vector, dim=0)
+    return unit.cpu().numpy().astype(np.float32)
 
 
 def merged_tokens(qwen: Qwen2VL, pixel_values_videos: Any, video_grid_thw: Any) -> Any:

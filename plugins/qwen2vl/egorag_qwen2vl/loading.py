@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from egorag_core.hf import quiet_transformers, torch_dtype
 
@@ -15,6 +16,9 @@ from .shared import InputsCache
 from .tiny import CHAT_TEMPLATE
 
 _DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
+FA2 = "flash_attention_2"
+log = logging.getLogger("egorag")
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,6 +31,8 @@ class Qwen2VL:
     preprocess: VideoPreprocessConfig
     device: str
     inputs: InputsCache = field(default_factory=InputsCache)
+    #: The attention the model was loaded with (``sdpa`` after a failed FA2 load).
+    attn_implementation: str = ""
 
 
 def resolve_dtype(option: str | None, device: str) -> str:
@@ -39,13 +45,59 @@ def resolve_dtype(option: str | None, device: str) -> str:
     return name
 
 
-def resolve_attn(option: str | None, device: str) -> str:
-    """``auto``: flash_attention_2 on CUDA when flash-attn is installed, else sdpa."""
+def choose_attn(flash_importable: bool, capability: tuple[int, int] | None, dtype: str) -> str:
+    """``auto``'s choice: flash_attention_2 only when ``flash_attn`` imports, the GPU's compute
+    capability is at least 8.0 and the dtype is bfloat16 or float16, else sdpa.
+
+    FlashAttention-2 runs on Ampere or newer GPUs in fp16/bf16 only (Dao-AILab/flash-attention
+    README; transformers' ``modeling_utils.py`` refuses it on CPU or an older GPU)."""
+    if not flash_importable or capability is None or capability < (8, 0):
+        return "sdpa"
+    return FA2 if dtype in ("bfloat16", "float16") else "sdpa"
+
+
+@functools.lru_cache(maxsize=1)
+def flash_attn_imports() -> bool:
+    """Whether ``import flash_attn`` works (a wheel built for another torch fails here)."""
+    try:
+        import flash_attn  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def cuda_capability(device: str) -> tuple[int, int] | None:
+    """The compute capability of CUDA ``device``; ``None`` for other devices."""
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    major, minor = torch.cuda.get_device_capability(device)
+    return int(major), int(minor)
+
+
+def resolve_attn(option: str | None, device: str, dtype: str) -> str:
+    """``auto``: :func:`choose_attn` for ``device`` and ``dtype``; otherwise the name given."""
     name = option or "auto"
     if name != "auto":
         return name
-    has_fa2 = importlib.util.find_spec("flash_attn") is not None
-    return "flash_attention_2" if has_fa2 and device.startswith("cuda") else "sdpa"
+    capability = cuda_capability(device)
+    return choose_attn(capability is not None and flash_attn_imports(), capability, dtype)
+
+
+def load_with_fallback(load: Callable[[str], T], attn: str) -> tuple[T, str]:
+    """``(load(attn), attn)``; when a flash_attention_2 load fails, one warning line and
+    ``(load("sdpa"), "sdpa")``. Other failures are raised."""
+    try:
+        return load(attn), attn
+    except (ImportError, ValueError, RuntimeError) as error:
+        if attn != FA2:
+            raise
+        reason = " ".join(str(error).split())[:200]
+        log.warning("qwen2vl: %s failed to load (%s); using sdpa", FA2, reason)
+    return load("sdpa"), "sdpa"
 
 
 @functools.lru_cache(maxsize=32)
@@ -76,20 +128,24 @@ def load_qwen2vl(location: str, device: str, dtype: str, attn: str) -> Qwen2VL:
         Qwen2VLImageProcessorPil,
     )
 
-    with quiet_transformers():
-        model = Qwen2VLForConditionalGeneration.from_pretrained(
-            location, dtype=torch_dtype(dtype, device), attn_implementation=attn
+    def load(implementation: str) -> Any:
+        return Qwen2VLForConditionalGeneration.from_pretrained(
+            location, dtype=torch_dtype(dtype, device), attn_implementation=implementation
         )
+
+    with quiet_transformers():
+        model, attn = load_with_fallback(load, attn)
         tokenizer = AutoTokenizer.from_pretrained(location)
         processor = Qwen2VLImageProcessorPil.from_pretrained(location)
     model = model.to(device).eval()
     if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = CHAT_TEMPLATE
-    return Qwen2VL(model, tokenizer, VideoPreprocessConfig.from_processor(processor), device)
+    config = VideoPreprocessConfig.from_processor(processor)
+    return Qwen2VL(model, tokenizer, config, device, attn_implementation=attn)
 
 
 def load_for_options(location: str, device: str, options: Qwen2VLOptions) -> Qwen2VL:
     """:func:`load_qwen2vl` with the dtype and attention ``options`` choose for ``device``."""
     dtype = resolve_dtype(options.torch_dtype, device)
-    attn = resolve_attn(options.attn_implementation, device)
+    attn = resolve_attn(options.attn_implementation, device, dtype)
     return load_qwen2vl(location, device, dtype, attn)

@@ -17,6 +17,16 @@ import numpy as np
 
 VIDEO_TOKEN = "<|video_pad|>"
 
+# The reference video settings: qwen-vl-utils' src/qwen_vl_utils/vision_process.py
+# (QwenLM/Qwen2-VL) has VIDEO_MIN_PIXELS = 128 * 28 * 28 and FPS_MIN_FRAMES = 4 (a multiple of
+# FRAME_FACTOR = 2); transformers' models/qwen2_vl/video_processing_qwen2_vl.py uses the same
+# (size shortest_edge 128 * 28 * 28, min_frames 4). The image processor's floor (56 * 56) is
+# for images, not video.
+#: Per-frame pixel floor of a video.
+VIDEO_MIN_PIXELS = 128 * 28 * 28
+#: Frames a scene gets at least (when it has them).
+VIDEO_MIN_FRAMES = 4
+
 
 @dataclass(frozen=True)
 class VideoPreprocessConfig:

@@ -15,7 +15,8 @@ from egorag_qwen2vl.encoder import merged_tokens, packed_merged_tokens
 from egorag_qwen2vl.preprocess import VideoInputs, VideoPreprocessConfig, preprocess_frames
 from egorag_qwen2vl.shared import InputsCache, InputsKey, inputs_bytes
 
-#: 1, 2 and 3 frames at 1 fps in egorag_video (4 s): grid_t 1, 1 and 2.
+#: 1, 2 and 3 frames at 1 fps in egorag_video (4 s at 10 fps): grid_t 1, 1 and 2 when sampled
+#: directly; the stages raise the last two to 4 frames (at least VIDEO_MIN_FRAMES).
 SCENES = [Scene(0.0, 0.1), Scene(0.0, 2.0), Scene(1.0, 4.0)]
 
 
@@ -94,7 +95,7 @@ def test_both_stages_preprocess_each_scene_once(
     video, caption, texts, left, scheduler = _both_stages(
         egorag_component, egorag_job, egorag_video, spans
     )
-    assert preprocess_count == [1, 2, 3]  # once per scene, for both stages
+    assert preprocess_count == [1, 4, 4]  # once per scene, for both stages
     assert video["preprocess_calls"] == 3 and video["preprocess_cache_hits"] == 0
     assert caption["preprocess_calls"] == 0 and caption["preprocess_cache_hits"] == 3
     assert caption["generate_calls"] == 2 and left == 0

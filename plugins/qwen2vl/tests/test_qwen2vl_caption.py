@@ -11,7 +11,8 @@ from egorag_qwen2vl.captioner import chat_prompt, generate_captions
 from egorag_qwen2vl.preprocess import preprocess_frames
 
 PROMPT = "Describe this scene briefly."  # caption.prompt in captioner2.yaml
-#: 1, 2 and 3 frames at 1 fps in egorag_video (4 s): different prompt lengths in one batch.
+#: 1, 4 and 6 frames at 2 fps in egorag_video (4 s at 10 fps; a 0.1 s scene has 1 frame):
+#: grid_t 1, 2 and 3, different prompt lengths in one batch.
 SCENES = [Scene(0.0, 0.1), Scene(0.0, 2.0), Scene(1.0, 4.0)]
 
 
@@ -56,7 +57,7 @@ def test_chat_prompt_has_one_pad_per_merged_token(qwen, egorag_job, egorag_video
 
 def _captions(egorag_component, egorag_job, video, batch_size):
     captioner = egorag_component("caption", "captioner2", batch_size=batch_size,
-                                 max_new_tokens=8)  # fmt: skip
+                                 max_new_tokens=8, fps=2.0)  # fmt: skip
     with egorag_job(video, SCENES) as job:
         counts = [len(captioner.scene_frames(job, s)) for s in job.scenes]
         captioner.process(job)
@@ -64,11 +65,11 @@ def _captions(egorag_component, egorag_job, video, batch_size):
 
 
 def test_batched_generate_matches_one_by_one(egorag_component, egorag_job, egorag_video):
-    """Left padding: scenes of 1, 2 and 3 frames (different prompt lengths) in one call give
+    """Left padding: scenes of 1, 4 and 6 frames (different prompt lengths) in one call give
     the captions they give alone."""
     alone, _, counts = _captions(egorag_component, egorag_job, egorag_video, batch_size=1)
     batched, scheduler, _ = _captions(egorag_component, egorag_job, egorag_video, batch_size=3)
-    assert counts == [1, 2, 3]
+    assert counts == [1, 4, 6]
     assert batched == alone
     assert any(batched) and all(c == clean_generated_text(c, PROMPT) for c in batched)
     assert list(scheduler.load_counts().values()) == [1]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from egorag_core import ModelComponent, ModelRole, VideoJob
+from egorag_core import ModelComponent, ModelRole, Scene, VideoJob
 from egorag_core.batching import across_groups
 from egorag_core.hf import quiet_transformers, torch_dtype
 from egorag_core.keyframes import kmeans_keyframes
@@ -15,7 +15,7 @@ from egorag_core.media import Frames
 from egorag_core.window import FrameSampling
 
 from . import tiny
-from .keyframes import resample_in_time
+from .keyframes import resample_in_time, scene_sample_fps
 
 
 @dataclass
@@ -26,11 +26,12 @@ class XClipOptions:
     clip_model: str
     #: X-CLIP hub id or folder (video embedding).
     model: str
-    #: Frames sampled per second of scene.
+    #: Frames sampled per second of scene (raised for short scenes, see
+    #: :meth:`XClipVideoEncoder.sample_scene`).
     sample_fps: float
     #: At most this many frames sampled per scene.
     max_frames: int
-    #: K-means k.
+    #: K-means k (raised to the X-CLIP model's ``num_frames``).
     num_keyframes: int
     #: Frames per CLIP forward pass, filled across scenes.
     batch_size: int
@@ -96,13 +97,38 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
         super().__init__(*args, **kwargs)
         self.clip_passes = 0
         self.xclip_calls = 0
+        self._num_frames: int | None = None
 
     def variant(self, role: ModelRole) -> str:
         return self.options.dtype
 
     def frame_sampling(self) -> FrameSampling:
-        """The frames :meth:`process` samples, decoded once by the core per window."""
+        """What :meth:`sample_scene` asks for, decoded once by the core per window. A scene too
+        short to give :meth:`keyframe_count` frames at ``sample_fps`` is sampled faster, and
+        those frames are read from the decoder on demand (one rate per stage is all a
+        ``FrameSampling`` can say)."""
         return FrameSampling(self.options.sample_fps, self.options.max_frames)
+
+    def xclip_num_frames(self) -> int:
+        """The X-CLIP model's ``vision_config.num_frames``, read from its config (no weights)."""
+        if self._num_frames is None:
+            from transformers import AutoConfig
+
+            config = AutoConfig.from_pretrained(self.spec("model").model_id)
+            self._num_frames = int(config.vision_config.num_frames)
+        return self._num_frames
+
+    def keyframe_count(self) -> int:
+        """K-means k: ``num_keyframes``, at least X-CLIP's ``num_frames`` so that X-CLIP gets
+        distinct frames whenever the scene has that many."""
+        return max(self.options.num_keyframes, self.xclip_num_frames())
+
+    def sample_scene(self, job: VideoJob, scene: Scene) -> Frames:
+        """The scene's frames at ``sample_fps`` (at most ``max_frames``), at a higher rate when
+        that gives fewer than :meth:`keyframe_count` and the scene has more frames."""
+        o = self.options
+        fps = scene_sample_fps(scene.duration, o.sample_fps, self.keyframe_count())
+        return job.frames.sample(scene, fps=fps, max_frames=o.max_frames)
 
     def process(self, job: VideoJob) -> None:
         """Keyframes of every scene with CLIP, then every embedding with X-CLIP, so each model
@@ -119,18 +145,18 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
     def choose_keyframes(self, job: VideoJob, model: Any, processor: Any) -> None:
         """Set each scene's ``keyframes`` and ``keyframe_times``: CLIP features of its sampled
         frames, ``batch_size`` frames per pass across scenes, then K-means per scene."""
-        o = self.options
+        o, k = self.options, self.keyframe_count()
 
         def scene_frames() -> Iterator[tuple[tuple[int, Frames], list[np.ndarray]]]:
             for i in job.progress(range(len(job.scenes)), "video keyframes"):
-                frames = job.frames.sample(job.scenes[i], fps=o.sample_fps, max_frames=o.max_frames)
+                frames = self.sample_scene(job, job.scenes[i])
                 yield (i, frames), list(frames.array)
 
         def run(images: list[np.ndarray]) -> np.ndarray:
             return self.clip_pass(model, processor, images)
 
         for (i, frames), features in across_groups(scene_frames(), o.batch_size, run):
-            chosen = kmeans_keyframes(features, o.num_keyframes, o.seed)
+            chosen = kmeans_keyframes(features, k, o.seed)
             job.results[i].keyframes = frames.array[chosen]
             job.results[i].keyframe_times = [float(frames.times[j]) for j in chosen]
 
@@ -171,8 +197,8 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
         self, model: Any, processor: Any, keyframes: Sequence[np.ndarray]
     ) -> np.ndarray:
         """X-CLIP video features, one call for all: each scene's keyframes resampled in time
-        order to the model's ``num_frames``, the scenes stacked as a batch of videos. Float32
-        ``(len(keyframes), projection_dim)``."""
+        order to the model's ``num_frames``, the scenes stacked as a batch of videos.
+        L2-normalised float32 ``(len(keyframes), projection_dim)``."""
         import torch
 
         num_frames = int(model.config.vision_config.num_frames)
@@ -184,4 +210,6 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
             out = model.get_video_features(pixel_values=pixels.to(model.device, model.dtype))
         self.xclip_calls += 1
         embeds = out.pooler_output if hasattr(out, "pooler_output") else out
-        return embeds.float().cpu().numpy().astype(np.float32)
+        # get_video_features is the raw projection; X-CLIP itself normalises before comparing
+        unit = torch.nn.functional.normalize(embeds.float(), dim=-1)
+        return unit.cpu().numpy().astype(np.float32)

@@ -146,7 +146,7 @@ def test_batches_cross_scenes_and_equal_one_scene_at_a_time(egorag_component, eg
             xclip_sizes, xclip_hook = record_batches(
                 xclip.vision_model, lambda n: n // frames_per_video
             )
-        wanted = [len(job.frames.sample(s, fps=10.0, max_frames=12)) for s in scenes]
+        wanted = [len(encoder.sample_scene(job, s)) for s in scenes]
         encoder.process(job)
         batched = [(r.keyframes, r.keyframe_times, r.video) for r in job.results]
         batched_calls = (list(clip_sizes), list(xclip_sizes))
@@ -155,7 +155,7 @@ def test_batches_cross_scenes_and_equal_one_scene_at_a_time(egorag_component, eg
             encoder.process(job.window(range(i, i + 1), job.frames))
         clip_hook.remove()
         xclip_hook.remove()
-    assert sorted(set(wanted)) == [1, 4, 6, 12]  # scenes of different lengths
+    assert wanted == [8, 8, 1, 12, 12]  # 6 and 4 at 10 fps, raised to X-CLIP's 8 frames
     total = sum(wanted)
     assert batched_calls == (split(total, 8), [3, 2])
     assert clip_sizes == [n for w in wanted for n in split(w, 8)]
@@ -169,3 +169,49 @@ def test_batches_cross_scenes_and_equal_one_scene_at_a_time(egorag_component, eg
         np.testing.assert_allclose(video, result.video, rtol=1e-5, atol=1e-6)
     videos = np.stack([video for _, _, video in batched])
     assert len({v.tobytes() for v in videos}) == len(scenes)  # each scene its own embedding
+
+
+def test_every_video_embedding_is_a_unit_vector(encoder, egorag_job):
+    scenes = [Scene(0.0, 3.0), Scene(3.0, 10.0)]
+    with egorag_job(sample_video("bikes.mp4"), scenes) as job:
+        encoder.process(job)
+    norms = np.linalg.norm(np.stack([r.video for r in job.results]), axis=1)
+    np.testing.assert_allclose(norms, 1.0, atol=1e-5)
+    assert all(r.video.dtype == np.float32 for r in job.results)
+
+
+def test_short_scene_hands_xclip_distinct_frames(encoder, egorag_job):
+    """A 3 s scene at the YAML's 2 fps is 6 frames; bikes.mp4 has 75 there: X-CLIP must get
+    ``num_frames`` distinct ones, not 6 padded by repeats."""
+    scene = Scene(2.0, 5.0)
+    with egorag_job(sample_video("bikes.mp4"), [scene]) as job:
+        with encoder.model(job, "model") as (xclip, _):
+            num_frames = xclip.config.vision_config.num_frames
+            seen: list = []
+
+            def keep(_module, args, kwargs, _output):
+                seen.append(kwargs.get("pixel_values", args[0] if args else None))
+
+            hook = xclip.vision_model.register_forward_hook(keep, with_kwargs=True)
+        assert round(scene.duration * encoder.options.sample_fps) < num_frames
+        encoder.process(job)
+        hook.remove()
+    (pixels,) = seen
+    assert pixels.shape[0] == num_frames
+    assert len({frame.numpy().tobytes() for frame in pixels}) == num_frames
+    assert len(set(job.results[0].keyframe_times)) == num_frames
+    times = job.results[0].keyframe_times
+    assert all(scene.start <= t < scene.end for t in times) and times == sorted(times)
+
+
+def test_frame_sampling_covers_scenes_long_enough(encoder, egorag_job):
+    """The core decodes what ``frame_sampling()`` declares once per window: it is exactly what
+    a scene with enough frames at ``sample_fps`` reads; a shorter one reads more, on demand."""
+    from egorag_core.window import needed_indices
+
+    scenes = [Scene(0.0, 6.0), Scene(6.0, 9.0)]  # 12 and 6 frames at 2 fps
+    with egorag_job(sample_video("bikes.mp4"), scenes) as job:
+        declared = needed_indices(job.frames, scenes, [encoder.frame_sampling()])
+        read = [set(encoder.sample_scene(job, s).indices) for s in scenes]
+    assert read[0] == declared[0]
+    assert len(read[1]) == encoder.keyframe_count() > len(declared[1])
