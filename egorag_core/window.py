@@ -24,11 +24,28 @@ MAX_WINDOW_SCENES = 64
 
 @dataclass(frozen=True)
 class FrameSampling:
-    """How a stage samples a scene's frames: ``fps`` (``None``: every frame), at most
-    ``max_frames``; the same arguments it passes to ``job.frames.sample``."""
+    """How a stage samples a scene's frames: ``fps`` (``None``: every frame), at least
+    ``min_frames`` when the scene has them (the rate is raised for short scenes), at most
+    ``max_frames``. A stage reads with :meth:`sample`, so what it reads is what it declared."""
 
     fps: float | None
     max_frames: int
+    min_frames: int = 1
+
+    def scene_fps(self, scene: Scene) -> float | None:
+        """``fps``, raised so that ``scene`` asks for at least ``min_frames`` frames."""
+        if self.fps is None or scene.duration <= 0:
+            return self.fps
+        return max(self.fps, self.min_frames / scene.duration)
+
+    def indices(self, frames: FrameSource, scene: Scene) -> list[int]:
+        """The frame indices of ``scene`` this sampling reads."""
+        fps = self.scene_fps(scene)
+        return sample_indices(scene, frames.fps, frames.frame_count, fps, self.max_frames)
+
+    def sample(self, frames: FrameSource, scene: Scene) -> Frames:
+        """The frames of ``scene`` this sampling reads."""
+        return frames.get(self.indices(frames, scene))
 
 
 class FrameSource(Protocol):
@@ -65,11 +82,7 @@ def needed_indices(
     frames: FrameSource, scenes: Sequence[Scene], samplings: Sequence[FrameSampling]
 ) -> list[set[int]]:
     """Per scene, the frame indices the declared samplings will ask for."""
-    return [
-        {i for s in samplings
-         for i in sample_indices(scene, frames.fps, frames.frame_count, s.fps, s.max_frames)}
-        for scene in scenes
-    ]  # fmt: skip
+    return [{i for s in samplings for i in s.indices(frames, scene)} for scene in scenes]
 
 
 def windows(needed: Sequence[set[int]], frame_bytes: int, budget_bytes: int) -> Iterator[range]:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from egorag_core import ModelComponent, ModelRole, Scene, Settings, VideoJob
 from egorag_core.errors import OptionsError
-from egorag_core.media import Frames, sample_indices
+from egorag_core.media import Frames
 from egorag_core.window import FrameSampling
 
 from .loading import Qwen2VL, estimate_bytes, load_for_options, resolve_attn, resolve_dtype
@@ -31,14 +31,6 @@ OptionsT = TypeVar("OptionsT", bound=Qwen2VLOptions)
 QWEN2VL_ROLE = ModelRole(
     load=load_for_options, key="qwen2vl", tiny=build_tiny_qwen2vl, tiny_name=TINY_NAME
 )
-
-
-def scene_fps(duration: float, fps: float, min_frames: int = VIDEO_MIN_FRAMES) -> float:
-    """The rate a scene of ``duration`` seconds is sampled at: ``fps``, raised so that at least
-    ``min_frames`` frames are asked for (qwen-vl-utils' ``FPS_MIN_FRAMES``)."""
-    if duration <= 0:
-        return fps
-    return max(fps, min_frames / duration)
 
 
 class Qwen2VLComponent(ModelComponent[OptionsT]):
@@ -92,22 +84,19 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
         super().check()
 
     def frame_sampling(self) -> FrameSampling:
-        """What :meth:`scene_frames` reads, so the core decodes it once for both stages. A
-        scene shorter than ``VIDEO_MIN_FRAMES / fps`` is sampled faster (:func:`scene_fps`) and
-        those frames are read from the decoder on demand (one rate per stage is all a
-        ``FrameSampling`` can say)."""
-        return FrameSampling(self.options.fps, self.options.max_frames)
+        """What :meth:`scene_frames` reads, so the core decodes it once for both stages:
+        ``fps``, at least ``VIDEO_MIN_FRAMES`` frames when the scene has them (qwen-vl-utils'
+        ``FPS_MIN_FRAMES``), at most ``max_frames``."""
+        return FrameSampling(self.options.fps, self.options.max_frames, VIDEO_MIN_FRAMES)
 
     def scene_indices(self, job: VideoJob, scene: Scene) -> list[int]:
         """The frame indices :meth:`scene_frames` reads."""
-        frames, fps = job.frames, scene_fps(scene.duration, self.options.fps)
-        return sample_indices(scene, frames.fps, frames.frame_count, fps, self.options.max_frames)
+        return self.frame_sampling().indices(job.frames, scene)
 
     def scene_frames(self, job: VideoJob, scene: Scene) -> Frames:
         """The scene's frames at ``fps``, at least ``VIDEO_MIN_FRAMES`` when the scene has
         them, at most ``max_frames``."""
-        fps = scene_fps(scene.duration, self.options.fps)
-        return job.frames.sample(scene, fps=fps, max_frames=self.options.max_frames)
+        return self.frame_sampling().sample(job.frames, scene)
 
     def preprocess_config(self, qwen: Qwen2VL) -> VideoPreprocessConfig:
         """The model's processor settings with this stage's pixel budget: ``max_pixels``

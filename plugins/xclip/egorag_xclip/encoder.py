@@ -15,7 +15,7 @@ from egorag_core.media import Frames
 from egorag_core.window import FrameSampling
 
 from . import tiny
-from .keyframes import resample_in_time, scene_sample_fps
+from .keyframes import resample_in_time
 
 
 @dataclass
@@ -103,11 +103,10 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
         return self.options.dtype
 
     def frame_sampling(self) -> FrameSampling:
-        """What :meth:`sample_scene` asks for, decoded once by the core per window. A scene too
-        short to give :meth:`keyframe_count` frames at ``sample_fps`` is sampled faster, and
-        those frames are read from the decoder on demand (one rate per stage is all a
-        ``FrameSampling`` can say)."""
-        return FrameSampling(self.options.sample_fps, self.options.max_frames)
+        """What :meth:`sample_scene` reads, decoded once by the core per window: ``sample_fps``,
+        raised for a scene too short to give :meth:`keyframe_count` distinct frames."""
+        o = self.options
+        return FrameSampling(o.sample_fps, o.max_frames, min_frames=self.keyframe_count())
 
     def xclip_num_frames(self) -> int:
         """The X-CLIP model's ``vision_config.num_frames``, read from its config (no weights)."""
@@ -126,9 +125,7 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
     def sample_scene(self, job: VideoJob, scene: Scene) -> Frames:
         """The scene's frames at ``sample_fps`` (at most ``max_frames``), at a higher rate when
         that gives fewer than :meth:`keyframe_count` and the scene has more frames."""
-        o = self.options
-        fps = scene_sample_fps(scene.duration, o.sample_fps, self.keyframe_count())
-        return job.frames.sample(scene, fps=fps, max_frames=o.max_frames)
+        return self.frame_sampling().sample(job.frames, scene)
 
     def process(self, job: VideoJob) -> None:
         """Keyframes of every scene with CLIP, then every embedding with X-CLIP, so each model

@@ -11,12 +11,3 @@ def resample_in_time(count: int, length: int) -> list[int]:
     if count <= 0:
         raise ValueError("no frames to resample")
     return [(i * count) // length for i in range(length)]
-
-
-def scene_sample_fps(duration: float, sample_fps: float, min_frames: int) -> float:
-    """The rate to sample a scene of ``duration`` seconds at: ``sample_fps``, raised so that
-    at least ``min_frames`` frames are asked for (``egorag_core.media.sample_indices`` then
-    gives that many distinct frames when the scene has them)."""
-    if duration <= 0 or min_frames <= 0:
-        return sample_fps
-    return max(sample_fps, min_frames / duration)

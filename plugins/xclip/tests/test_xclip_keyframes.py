@@ -7,8 +7,9 @@ import pytest
 from egorag_core import Scene
 from egorag_core.keyframes import kmeans_keyframes, nearest_to_centroids
 from egorag_core.media import sample_indices
+from egorag_core.window import FrameSampling
 
-from egorag_xclip.keyframes import resample_in_time, scene_sample_fps
+from egorag_xclip.keyframes import resample_in_time
 
 
 def clustered_features(k: int = 8, per: int = 5, dim: int = 16, seed: int = 1):
@@ -85,12 +86,14 @@ def test_resample_in_time(count, length, expected):
     assert resample_in_time(count, length) == expected
 
 
-def test_scene_sample_fps_asks_short_scenes_for_enough_frames():
-    assert scene_sample_fps(10.0, 2.0, 8) == 2.0  # 20 frames at 2 fps: enough
-    assert scene_sample_fps(3.0, 2.0, 8) == 8 / 3
-    assert scene_sample_fps(0.0, 2.0, 8) == 2.0
+def test_sampling_asks_short_scenes_for_enough_frames():
+    sampling = FrameSampling(2.0, 64, min_frames=8)
+    assert sampling.scene_fps(Scene(0.0, 10.0)) == 2.0  # 20 frames at 2 fps: enough
+    assert sampling.scene_fps(Scene(1.0, 4.0)) == 8 / 3
+    assert sampling.scene_fps(Scene(2.0, 2.0)) == 2.0
     # through the core's sampler: 8 distinct frames of a 3 s scene at 30 fps (6 at 2 fps)
     scene = Scene(1.0, 4.0)
     assert len(sample_indices(scene, 30.0, 300, 2.0, 64)) == 6
-    assert len(sample_indices(scene, 30.0, 300, scene_sample_fps(3.0, 2.0, 8), 64)) == 8
-    assert len(sample_indices(Scene(0.0, 0.1), 30.0, 300, scene_sample_fps(0.1, 2.0, 8), 64)) == 3
+    assert len(sample_indices(scene, 30.0, 300, sampling.scene_fps(scene), 64)) == 8
+    short = Scene(0.0, 0.1)
+    assert len(sample_indices(short, 30.0, 300, sampling.scene_fps(short), 64)) == 3
