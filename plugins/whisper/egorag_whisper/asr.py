@@ -16,6 +16,9 @@ from .options import MODES, WhisperOptions
 
 #: Audio shorter than this (seconds) is not transcribed.
 MIN_SECONDS = 0.1
+#: A segment over ``no_speech_threshold`` is kept when its average token log-probability is at
+#: least this (whisper's own ``logprob_threshold`` rule).
+LOGPROB_THRESHOLD = -1.0
 
 OptionsT = TypeVar("OptionsT", bound=WhisperOptions)
 
@@ -51,8 +54,8 @@ class WhisperASR(ModelComponent[OptionsT]):
     # -- backend ---------------------------------------------------------------------------
     @abstractmethod
     def run(self, model: Any, audio: np.ndarray) -> list[dict[str, Any]]:
-        """Segments ``{start, end, text, no_speech_prob, words: [{start, end, word,
-        probability}]}`` of ``audio``, times relative to its start."""
+        """Segments ``{start, end, text, no_speech_prob, avg_logprob, words: [{start, end,
+        word, probability}]}`` of ``audio``, times relative to its start."""
 
     # -- component --------------------------------------------------------------------------
     def process(self, job: VideoJob) -> None:
@@ -87,12 +90,19 @@ class WhisperASR(ModelComponent[OptionsT]):
             return False
         return float(np.max(np.abs(audio))) >= self.options.silence_peak
 
+    def _is_silence(self, segment: dict[str, Any]) -> bool:
+        """Whisper's rule: no-speech probability over ``no_speech_threshold`` and an average
+        log-probability (when the backend gives one) under ``LOGPROB_THRESHOLD``."""
+        threshold = self.options.no_speech_threshold
+        if threshold is None or segment.get("no_speech_prob", 0.0) <= threshold:
+            return False
+        return float(segment.get("avg_logprob", float("-inf"))) < LOGPROB_THRESHOLD
+
     def _clean(self, segments: list[dict[str, Any]], offset: float) -> list[dict[str, Any]]:
         """Drop segments whisper itself thinks are not speech; absolute, rounded times."""
-        threshold = self.options.no_speech_threshold
         words = []
         for n, seg in enumerate(segments):
-            if threshold is not None and seg.get("no_speech_prob", 0.0) > threshold:
+            if self._is_silence(seg):
                 continue
             seg_words = seg.get("words") or [
                 {"start": seg["start"], "end": seg["end"], "word": seg["text"], "probability": 1.0}

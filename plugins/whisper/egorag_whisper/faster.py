@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from egorag_core.components import ModelRole
+from egorag_core.components import ModelRole, Settings
+from egorag_core.errors import OptionsError
 from egorag_core.models import ModelSource, ModelUnavailable, hub_offline
 
 from .asr import WhisperASR
+from .chunks import SAMPLE_RATE, batch_audio, batched, pack, speech_spans
 from .options import FasterWhisperOptions
 from .packaged import is_packaged, packaged_path
 
@@ -42,10 +45,23 @@ def load_faster_whisper(location: str, device: str, options: FasterWhisperOption
 
 class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
     """ASR with ``faster_whisper.WhisperModel``; ``model`` is a size/hub id, a local
-    CTranslate2 folder or ``packaged:tiny.en`` / ``packaged:base``."""
+    CTranslate2 folder or ``packaged:tiny.en`` / ``packaged:base``. With ``mode: video`` and
+    ``batch_size`` > 1 (the default) each video goes through ``BatchedInferencePipeline``."""
 
     roles = (ModelRole(load=load_faster_whisper, key="faster-whisper",
                        estimated_bytes=int(SIZES["large"])),)  # fmt: skip
+
+    def __init__(
+        self,
+        options: FasterWhisperOptions | Mapping[str, Any] | None = None,
+        settings: Settings | None = None,
+        group: str = "",
+    ):
+        super().__init__(options, settings, group)
+        if self.options.batch_size < 0:
+            raise OptionsError(
+                f"{self.key_prefix}.batch_size={self.options.batch_size}: must be at least 0"
+            )
 
     def resolve(self, role: ModelRole) -> ModelSource:
         """A packaged folder (``packaged:tiny.en`` with ``preset=tiny``), a local CTranslate2
@@ -88,8 +104,37 @@ class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
             size /= 2
         return int(size)
 
+    @property
+    def batched(self) -> bool:
+        """True when whole videos go through ``BatchedInferencePipeline`` (``mode: video`` and
+        ``batch_size`` above 1); else ``WhisperModel.transcribe`` decodes window after window."""
+        return self.options.mode == "video" and self.options.batch_size > 1
+
+    def stats(self) -> dict[str, Any]:
+        """For the run report: transcription passes, mode and whether they were batched."""
+        return super().stats() | {"batched": self.batched}
+
     def run(self, model: Any, audio: np.ndarray) -> list[dict[str, Any]]:
         """Segments with word timestamps (see :meth:`WhisperASR.run`)."""
+        segments = self._batched(model, audio) if self.batched else self._sequential(model, audio)
+        return [
+            {
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "no_speech_prob": s.no_speech_prob,
+                "avg_logprob": s.avg_logprob,
+                "words": [
+                    {"start": w.start, "end": w.end, "word": w.word, "probability": w.probability}
+                    for w in (s.words or [])
+                ],
+            }
+            for s in segments
+        ]
+
+    def _sequential(self, model: Any, audio: np.ndarray) -> Iterable[Any]:
+        """``WhisperModel.transcribe``: 30 s windows one after the other, each conditioned on
+        the text before it (faster-whisper computes the whole track's log-mel first)."""
         o = self.options
         segments, _info = model.transcribe(
             audio,
@@ -100,16 +145,30 @@ class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
             vad_filter=o.vad_filter,
             condition_on_previous_text=o.condition_on_previous_text,
         )
-        return [
-            {
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "no_speech_prob": s.no_speech_prob,
-                "words": [
-                    {"start": w.start, "end": w.end, "word": w.word, "probability": w.probability}
-                    for w in (s.words or [])
-                ],
-            }
-            for s in segments
-        ]
+        return segments
+
+    def _batched(self, model: Any, audio: np.ndarray) -> Iterator[Any]:
+        """``BatchedInferencePipeline`` fed ``batch_size`` chunks at a time (see
+        :mod:`.chunks`), so memory does not grow with the track; absolute times."""
+        from faster_whisper import BatchedInferencePipeline
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        o = self.options
+        # A wrapper without weights, made per pass: it keeps per-pass state
+        # (last_speech_timestamp), so videos transcribed at once must not share one.
+        pipeline = BatchedInferencePipeline(model)
+        language = o.language
+        for chunks in batched(pack(speech_spans(audio, o.vad_filter)), o.batch_size):
+            joined, clips = batch_audio(audio, chunks)
+            segments, info = pipeline.transcribe(
+                joined,
+                language=language,
+                task=o.task,
+                beam_size=o.beam_size,
+                word_timestamps=True,
+                clip_timestamps=clips,
+                batch_size=o.batch_size,
+            )
+            language = info.language  # detected once, on the first batch
+            spans = [{"start": a, "end": b} for chunk in chunks for a, b in chunk]
+            yield from restore_speech_timestamps(segments, spans, SAMPLE_RATE)

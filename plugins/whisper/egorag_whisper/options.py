@@ -28,6 +28,7 @@ class FasterWhisperOptions(WhisperOptions):
     """``audio/asr=faster_whisper``: the shared options plus CTranslate2's."""
 
     vad_filter: bool
+    batch_size: int
     compute_type: str
     cpu_threads: int
 

@@ -35,7 +35,7 @@ def test_words_land_in_their_scenes_and_asr_runs_once(speech_video, egorag_compo
             assert word["start"] <= word["end"]
         json.dumps(result.extras)
     assert component.transcribe_calls == 1
-    assert component.stats() == {"transcribe_calls": 1, "mode": "video"}
+    assert component.stats() == {"transcribe_calls": 1, "mode": "video", "batched": True}
     assert job.scheduler.load_counts() == {spec.key: 1}
     # Words carry absolute times: the third scene's words start after its cut.
     assert results[2].extras["words"][0]["start"] >= scenes[2].start - 0.3
