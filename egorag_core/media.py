@@ -13,17 +13,19 @@ import math
 import shutil
 import subprocess
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .data import InputError, Scene
 
 AUDIO_SAMPLE_RATE = 16_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,11 @@ def _rgb(frame: Any) -> np.ndarray:
     return frame.to_ndarray(format="rgb24")
 
 
+def _as_is(frame: Any) -> Any:
+    """The decoded PyAV frame itself (converted later, elsewhere)."""
+    return frame
+
+
 @functools.lru_cache(maxsize=64)
 def _positions(src: int, dst: int) -> np.ndarray:
     """``dst`` indices into ``src`` samples, each at the centre of its cell (nearest neighbour)."""
@@ -171,8 +178,8 @@ def _planes_bgr(frame: Any, width: int, height: int) -> np.ndarray:
     import cv2
 
     w2, h2 = width + width % 2, height + height % 2  # I420 needs even sides
-    y, u, v = (_sampled_plane(p, rows, cols) for p, rows, cols in
-               zip(frame.planes, (h2, h2 // 2, h2 // 2), (w2, w2 // 2, w2 // 2), strict=True))  # fmt: skip
+    sizes = ((h2, w2), (h2 // 2, w2 // 2), (h2 // 2, w2 // 2))
+    y, u, v = (_sampled_plane(p, *size) for p, size in zip(frame.planes, sizes, strict=True))
     if frame.format.name == "yuvj420p" or frame.color_range == _JPEG_RANGE:
         y, u, v = _TO_LIMITED[0][y], _TO_LIMITED[1][u], _TO_LIMITED[1][v]
     i420 = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(h2 * 3 // 2, w2)
@@ -251,12 +258,12 @@ class VideoFrames:
         self._position = -1
 
     def _decode_until(
-        self, wanted: list[int], convert: Callable[[Any], np.ndarray] = _rgb
-    ) -> dict[int, np.ndarray]:
+        self, wanted: list[int], convert: Callable[[Any], Any] = _rgb
+    ) -> dict[int, Any]:
         """Decode forward and return the frames at the sorted ``wanted`` indices, each made an
         array by ``convert``. A wanted index past the last decodable frame gets the last frame
         (container counts can overshoot)."""
-        out: dict[int, np.ndarray] = {}
+        out: dict[int, Any] = {}
         first = wanted[0]
         if self._frames is None or first <= self._position or first - self._position > \
                 self.seek_threshold:  # fmt: skip
@@ -293,13 +300,13 @@ class VideoFrames:
                 self._cache.move_to_end(idx)
         return Frames(array, idx, tuple(i / self.fps for i in idx))
 
-    def _decode(
-        self, idx: Sequence[int], convert: Callable[[Any], np.ndarray] = _rgb
-    ) -> np.ndarray:
-        """``(len(idx), H, W, 3)`` frames made by ``convert``; decoding errors become one
+    def _decode_map(
+        self, idx: Sequence[int], convert: Callable[[Any], Any] = _rgb
+    ) -> dict[int, Any]:
+        """``convert`` of each frame at ``idx``, by index; decoding errors become one
         :class:`InputError`."""
         try:
-            frames = self._decode_until(sorted(set(idx)), convert)
+            return self._decode_until(sorted(set(idx)), convert)
         except InputError:
             raise
         except Exception as exc:
@@ -308,6 +315,10 @@ class VideoFrames:
                 f"{self.info.path}: frames {min(idx)}-{max(idx)} could not be decoded "
                 f"({_first_line(exc)})"
             ) from exc
+
+    def _decode(self, idx: Sequence[int]) -> np.ndarray:
+        """``(len(idx), H, W, 3)`` RGB frames."""
+        frames = self._decode_map(idx)
         return np.stack([frames[i] for i in idx])
 
     def _remember(self, key: tuple[int, ...], array: np.ndarray) -> None:
@@ -338,19 +349,30 @@ class VideoFrames:
             yield self.get_uncached(part)
 
     def iter_small_bgr(
-        self, width: int, height: int, step: int = 1, chunk: int = 64
-    ) -> Iterator[Frames]:
-        """Like :meth:`iter_chunks`, but each frame ``(height, width, 3)`` uint8 **BGR**, made
-        small straight from the decoder by :func:`small_bgr` (no full-size RGB): what scene
-        detectors such as PySceneDetect's read. Not cached."""
+        self, width: int, height: int, step: int = 1, chunk: int = 16, ahead: int = 2
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Every ``step``-th frame of the video in order, as ``(index, frame)`` with ``frame``
+        ``(height, width, 3)`` uint8 **BGR** made by :func:`small_bgr`, never converted at full
+        size: what scene detectors such as PySceneDetect's read. Frames are decoded ``chunk``
+        at a time in one background thread and made small in a second, each up to ``ahead``
+        chunks ahead (0: all in the caller's thread), so decoding, converting and the caller's
+        work run side by side. At most ``chunk * (ahead + 2)`` decoded frames are held."""
 
-        def convert(frame: Any) -> np.ndarray:
-            return small_bgr(frame, width, height)
-
-        for part in self._steps(step, chunk):
+        def decoded(part: tuple[int, ...]) -> tuple[tuple[int, ...], dict[int, Any]]:
             with self._lock:
-                array = self._decode(part, convert)
-            yield Frames(array, part, tuple(i / self.fps for i in part))
+                return part, self._decode_map(part, _as_is)
+
+        def small(batch: tuple[tuple[int, ...], dict[int, Any]]) -> list[tuple[int, np.ndarray]]:
+            part, frames = batch
+            return [(index, small_bgr(frames[index], width, height)) for index in part]
+
+        batches: Iterator[tuple[tuple[int, ...], dict[int, Any]]]
+        batches = map(decoded, self._steps(step, chunk))
+        if ahead > 0:
+            batches = read_ahead(batches, ahead)
+        converted = map(small, batches)
+        for batch in read_ahead(converted, ahead) if ahead > 0 else converted:
+            yield from batch
 
     def get_uncached(self, indices: Sequence[int]) -> Frames:
         """Like :meth:`get`, without touching the cache."""
@@ -370,6 +392,19 @@ class VideoFrames:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items`` in order, up to ``depth`` of them made ahead in one background thread while
+    the caller uses the current one (errors are raised to the caller; ``None`` ends)."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="egorag-ahead")
+    try:  # the single worker runs the queued next() calls one after another, in order
+        pending = deque(pool.submit(next, items, None) for _ in range(max(1, depth)))
+        while (item := pending.popleft().result()) is not None:
+            pending.append(pool.submit(next, items, None))
+            yield item
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _first_line(exc: BaseException) -> str:

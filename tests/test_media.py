@@ -191,3 +191,142 @@ def test_decode_once_per_video_in_full_pipeline(api_run):
     assert all(e.caption_text for p in encoded for e in p.scene_embeddings)
     assert api_run["opens"] == 3
     assert dict(api_run["opened"]) == {path: 1 for path in api_run["paths"]}
+
+
+# -- small BGR frames straight from the decoder (scene detection) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def other_layouts(multi_scene_video, tmp_path_factory) -> dict[str, object]:
+    """``multi_scene_video`` re-encoded in layouts the plane path must not read: MJPEG
+    ``yuvj422p`` (dashcams), 10-bit 4:2:0 (phones' HEVC; ``yuv444p`` if libx264 lacks 10-bit)
+    and full-range ``yuvj420p`` (which it reads, squeezing the range)."""
+    folder = tmp_path_factory.mktemp("layouts")
+    out = {}
+    for name, args in (
+        ("yuvj422p", ["-c:v", "mjpeg", "-q:v", "3", "-pix_fmt", "yuvj422p", "x.avi"]),
+        ("yuvj420p", ["-c:v", "mjpeg", "-q:v", "3", "-pix_fmt", "yuvj420p", "x.avi"]),
+        ("10bit", ["-c:v", "libx264", "-pix_fmt", "yuv420p10le", "x.mp4"]),
+    ):
+        path = folder / f"{name}-{args[-1]}"
+        cmd = ["ffmpeg", "-nostdin", "-y", "-v", "error", "-i", str(multi_scene_video)]
+        proc = subprocess.run([*cmd, "-an", *args[:-1], str(path)], capture_output=True)
+        if proc.returncode != 0 and name == "10bit":  # libx264 built without 10-bit
+            subprocess.run([*cmd, "-an", "-c:v", "libx264", "-pix_fmt", "yuv444p", str(path)],
+                           check=True)  # fmt: skip
+        out[name] = path
+    return out
+
+
+def _decoded(path) -> list:
+    import av
+
+    with av.open(str(path)) as container:
+        return list(container.decode(video=0))
+
+
+def test_small_bgr_planes_equal_swscale_on_yuv420p(multi_scene_video):
+    """The plane path (8-bit 4:2:0) gives what swscale gives: at full size the colours match
+    within rounding; made small, flat areas match and whole frames keep their colour (fine
+    detail differs a little: nearest samples against swscale's filter)."""
+    from egorag_core.media import small_bgr
+
+    frames = _decoded(multi_scene_video)
+    assert frames[0].format.name == "yuv420p"
+    for frame in frames[::5]:
+        planes = small_bgr(frame, 160, 120).astype(int)
+        scaled = frame.reformat(format="bgr24").to_ndarray().astype(int)
+        diff = np.abs(planes - scaled)  # rounding; chroma edges (no chroma interpolation)
+        assert diff.mean() <= 1.0 and np.percentile(diff, 99) <= 4 and diff.max() <= 32
+        small = small_bgr(frame, 64, 48).astype(int)
+        ref = frame.reformat(width=64, height=48, format="bgr24").to_ndarray().astype(int)
+        assert small.shape == (48, 64, 3)
+        assert np.abs(small.mean(axis=(0, 1)) - ref.mean(axis=(0, 1))).max() <= 8
+    for flat in (frames[30], frames[70]):  # the red and the blue segment
+        small = small_bgr(flat, 64, 48).astype(int)
+        ref = flat.reformat(width=64, height=48, format="bgr24").to_ndarray().astype(int)
+        assert np.abs(small - ref).max() <= 3
+
+
+def test_small_bgr_plane_path_only_for_8bit_420(other_layouts, multi_scene_video, monkeypatch):
+    """yuv420p and yuvj420p frames are read from their planes; yuvj422p and 10-bit frames go
+    through swscale untouched (exactly its output), and red stays red in every layout."""
+    from egorag_core import media
+
+    used = []
+    real = media._planes_bgr
+    monkeypatch.setattr(media, "_planes_bgr", lambda f, w, h: used.append(1) or real(f, w, h))
+    for name, path in [("yuv420p", multi_scene_video), *other_layouts.items()]:
+        used.clear()
+        red = _decoded(path)[30]
+        got = media.small_bgr(red, 64, 48)
+        assert got.shape == (48, 64, 3) and got.dtype == np.uint8
+        b, g, r = got.reshape(-1, 3).mean(axis=0)
+        assert r > 200 and g < 50 and b < 50, (name, red.format.name)
+        if red.format.name in ("yuv420p", "yuvj420p"):
+            assert used, name
+        else:
+            assert not used, name
+            ref = red.reformat(width=64, height=48, format="bgr24").to_ndarray()
+            assert np.array_equal(got, ref)
+
+
+def test_full_range_planes_match_swscale(other_layouts):
+    """Full-range (yuvj420p, MJPEG) samples are squeezed to limited range before the I420
+    conversion, so colours match swscale's, which knows the range."""
+    from egorag_core.media import small_bgr
+
+    frames = _decoded(other_layouts["yuvj420p"])
+    assert frames[0].format.name == "yuvj420p"
+    for frame in frames[::5]:
+        planes = small_bgr(frame, 160, 120).astype(int)
+        scaled = frame.reformat(format="bgr24").to_ndarray().astype(int)
+        diff = np.abs(planes - scaled)  # rounding; chroma edges (no chroma interpolation)
+        assert diff.mean() <= 1.0 and np.percentile(diff, 99) <= 4 and diff.max() <= 32
+
+
+def test_small_bgr_odd_size():
+    """I420 needs even sides: an odd size is made one larger, then cropped (contiguous)."""
+    import av
+
+    from egorag_core.media import small_bgr
+
+    frame = av.VideoFrame.from_ndarray(np.full((120, 160, 3), 200, np.uint8), format="rgb24")
+    got = small_bgr(frame.reformat(format="yuv420p"), 63, 47)
+    assert got.shape == (47, 63, 3) and got.flags["C_CONTIGUOUS"]
+    assert np.abs(got.astype(int) - 200).max() <= 3
+
+
+@pytest.mark.parametrize("ahead", [2, 0])
+def test_iter_small_bgr_every_step_th_frame_in_bgr(multi_scene_video, ahead):
+    with VideoFrames(probe(multi_scene_video)) as frames:
+        small = list(frames.iter_small_bgr(40, 30, step=3, chunk=7, ahead=ahead))
+        whole = frames.get([30]).array[0]  # the RGB path still works on the same decoder
+    seen = [index for index, _ in small]
+    assert seen == list(range(0, 80, 3))
+    assert all(f.shape == (30, 40, 3) and f.dtype == np.uint8 for _, f in small)
+    red = small[seen.index(30)][1].reshape(-1, 3).mean(axis=0)  # BGR: red is the last channel
+    assert red[2] > 200 and red[0] < 50 and red[1] < 50
+    assert whole.shape == (120, 160, 3) and whole.reshape(-1, 3).mean(axis=0)[0] > 200
+
+
+def test_iter_small_bgr_stopped_early_leaves_the_decoder_usable(multi_scene_video):
+    with VideoFrames(probe(multi_scene_video)) as frames:
+        small = frames.iter_small_bgr(40, 30, chunk=4)
+        first = [next(small)[0] for _ in range(3)]
+        small.close()  # the background thread is stopped and joined
+        blue = frames.at_times([7.0]).array[0].reshape(-1, 3).mean(axis=0)
+    assert first == [0, 1, 2] and blue[2] > 200
+
+
+def test_read_ahead_keeps_order_and_raises():
+    from egorag_core.media import read_ahead
+
+    assert list(read_ahead(iter(range(1, 6)))) == [1, 2, 3, 4, 5]
+
+    def broken():
+        yield 1
+        raise InputError("bad frame")
+
+    with pytest.raises(InputError, match="bad frame"):
+        list(read_ahead(broken()))

@@ -15,9 +15,22 @@ from .options import AdaptiveOptions, ContentOptions, DetectorOptions
 OptionsT = TypeVar("OptionsT", bound=DetectorOptions)
 
 
+def processing_size(width: int, height: int) -> tuple[int, int]:
+    """The frame size PySceneDetect's ``SceneManager`` (so ``detect()``) hands its detectors:
+    auto-downscaled so the longer side is about 256 px, rounded as it rounds."""
+    from scenedetect.scene_manager import compute_downscale_factor
+
+    width, height = max(1, width), max(1, height)
+    factor = compute_downscale_factor(max(width, height))
+    if factor <= 1:
+        return width, height
+    return max(1, round(width / factor)), max(1, round(height / factor))
+
+
 class _DetectorSplitter(SceneSplitter[OptionsT]):
     """Runs a PySceneDetect detector over every ``frame_skip + 1``-th frame of the core's decoder
-    (one decode, downscaled as PySceneDetect does)."""
+    (one decode), each frame made small and BGR straight from the decoder at the size
+    ``detect()`` would use (:func:`processing_size`), never converted at full size."""
 
     def check(self) -> None:
         """Reject a frame step or chunk size that cannot work, naming the option."""
@@ -30,28 +43,20 @@ class _DetectorSplitter(SceneSplitter[OptionsT]):
         raise NotImplementedError
 
     def split(self, job: VideoJob) -> list[Scene]:
-        import cv2
         from scenedetect.common import FrameTimecode
-        from scenedetect.scene_manager import compute_downscale_factor
 
         frames, options = job.frames, self.options
         step = options.frame_skip + 1
-        factor = compute_downscale_factor(max(job.info.width, 1))
+        width, height = processing_size(job.info.width, job.info.height)
         detector = self._detector(frames.fps)
         cuts: list[float] = []
         last = 0
-        chunks = frames.iter_chunks(step=step, chunk=options.chunk_frames)
-        total = math.ceil(frames.frame_count / step / options.chunk_frames)
-        for chunk in job.progress(chunks, "scene detection", total=total, unit="chunk"):
-            for index, rgb in zip(chunk.indices, chunk.array, strict=True):
-                bgr = rgb[..., ::-1]
-                if factor > 1:
-                    h, w = bgr.shape[:2]
-                    size = (max(1, int(w / factor)), max(1, int(h / factor)))
-                    bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-                found = detector.process_frame(FrameTimecode(index, frames.fps), bgr)
-                cuts += [c.seconds for c in found]
-                last = index
+        small = frames.iter_small_bgr(width, height, step=step, chunk=options.chunk_frames)
+        total = math.ceil(frames.frame_count / step)
+        for index, bgr in job.progress(small, "scene detection", total=total, unit="frame"):
+            found = detector.process_frame(FrameTimecode(index, frames.fps), bgr)
+            cuts += [c.seconds for c in found]
+            last = index
         cuts += [c.seconds for c in detector.post_process(FrameTimecode(last, frames.fps))]
         return scenes_from_cuts(cuts, frames.duration, options.min_seconds)
 
