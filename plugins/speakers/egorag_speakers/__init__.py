@@ -1,3 +1,3 @@
-"""egorag-speakers: speaker labels on transcript segments with resemblyzer."""
+"""egorag-speakers: speaker diarization with resemblyzer; transcript words labelled by time."""
 
 __version__ = "0.1.0"

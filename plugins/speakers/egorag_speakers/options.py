@@ -12,6 +12,11 @@ class ResemblyzerOptions:
     """``audio/speakers=resemblyzer``."""
 
     num_speakers: int | None
-    threshold: float
+    max_speakers: int
     window_s: float
-    min_rms: float
+    hop_s: float
+    min_window_s: float
+    min_turn_s: float
+    vad_mode: int
+    max_cluster_windows: int
+    batch_size: int

@@ -8,7 +8,7 @@ from egorag_core.hookspecs import Register
 
 @hookimpl
 def register_audio_analyzers(register: Register) -> None:
-    """The resemblyzer speaker labeller, in config group ``audio/speakers``."""
+    """The resemblyzer speaker diarizer, in config group ``audio/speakers``."""
     register("resemblyzer", "egorag_speakers.diarize:ResemblyzerSpeakers",
-             "speaker labels on transcript segments: resemblyzer embeddings clustered per video",
+             "speaker diarization: resemblyzer windows clustered per video, words labelled by time",
              group="audio/speakers")
