@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast, get_args
 import numpy as np
 
 from .data import Scene, SceneEncoding, VideoDatapoint
-from .media import AUDIO_SAMPLE_RATE, VideoFrames, VideoInfo, extract_audio
+from .media import AUDIO_SAMPLE_RATE, AudioReader, VideoFrames, VideoInfo, extract_audio
 from .models import ModelSource, resolve_model, weights_bytes
 from .options import NoOptions, parse_options
 from .scheduler import ModelScheduler, ModelSpec
@@ -54,6 +54,7 @@ class VideoJob:
         self.scenes: list[Scene] = []
         self.results: list[SceneEncoding] = []
         self._audio: np.ndarray | None = None
+        self._readers: dict[int, AudioReader] = {}
 
     @property
     def path(self) -> str:
@@ -64,7 +65,7 @@ class VideoJob:
         part = VideoJob(self.datapoint, self.info, frames, self.scheduler, self.settings)
         part.scenes = self.scenes[span.start : span.stop]
         part.results = self.results[span.start : span.stop]
-        part._audio = self._audio
+        part._audio, part._readers = self._audio, self._readers
         return part
 
     @property
@@ -72,22 +73,39 @@ class VideoJob:
         return self.info.has_audio
 
     def audio(self) -> np.ndarray | None:
-        """The whole audio track, 16 kHz mono float32, extracted once; ``None`` without audio."""
+        """The whole audio track, 16 kHz mono float32 aligned to video time, extracted once;
+        ``None`` without audio."""
         if not self.info.has_audio:
             return None
         if self._audio is None:
-            self._audio = extract_audio(self.info.path)
+            self._audio = extract_audio(self.info.path, video_start=self.info.video_start)
         return self._audio
 
-    def scene_audio(self, index: int) -> np.ndarray | None:
-        """The samples of scene ``index`` (possibly empty); ``None`` without audio."""
-        audio = self.audio()
-        if audio is None:
+    def read_audio(
+        self, start: float, end: float, rate: int = AUDIO_SAMPLE_RATE
+    ) -> np.ndarray | None:
+        """The samples of ``[start, end)`` (video time) at ``rate``, read from the file at that
+        rate; ``None`` without audio. Read forward through the video for bounded memory:
+        spans in time order cost one decode of the track."""
+        if not self.info.has_audio:
             return None
+        if rate == AUDIO_SAMPLE_RATE and self._audio is not None:
+            return self._audio[int(round(start * rate)) : int(round(end * rate))]
+        if rate not in self._readers:
+            self._readers[rate] = AudioReader(self.info, rate)
+        return self._readers[rate].read(start, end)
+
+    def scene_audio(self, index: int, rate: int = AUDIO_SAMPLE_RATE) -> np.ndarray | None:
+        """The samples of scene ``index`` at ``rate`` (possibly empty); ``None`` without
+        audio."""
         scene = self.scenes[index]
-        a = int(round(scene.start * AUDIO_SAMPLE_RATE))
-        b = int(round(scene.end * AUDIO_SAMPLE_RATE))
-        return audio[a:b]
+        return self.read_audio(scene.start, scene.end, rate)
+
+    def close(self) -> None:
+        """Stop the audio readers (the frames belong to whoever opened them)."""
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
 
     def progress(
         self, items: Iterable[T], desc: str, total: int | None = None, unit: str = "scene"

@@ -39,6 +39,12 @@ class VideoInfo:
     width: int
     height: int
     has_audio: bool
+    #: Display rotation in degrees (the stream's display matrix): frames come out turned by
+    #: it, and ``width``/``height`` are the displayed ones.
+    rotation: int = 0
+    #: Seconds from the file's start to the video stream's start: video time 0, where the
+    #: audio is read from.
+    video_start: float = 0.0
 
 
 def _require(tool: str) -> str:
@@ -91,25 +97,127 @@ def probe(path: str | Path) -> VideoInfo:
         duration = frames / fps
     if duration <= 0 or fps <= 0:
         raise InputError(f"{path}: video stream has no duration or frame rate (truncated?)")
-    return VideoInfo(
-        str(path), duration, fps, frames, int(video.get("width", 0)),
-        int(video.get("height", 0)), has_audio,
-    )  # fmt: skip
+    width, height = int(video.get("width", 0)), int(video.get("height", 0))
+    rotation = _rotation(video)
+    if rotation % 180:
+        width, height = height, width
+    start = _seconds(video.get("start_time")) - _seconds(data.get("format", {}).get("start_time"))
+    return VideoInfo(str(path), duration, fps, frames, width, height, has_audio, rotation,
+                     max(0.0, start))  # fmt: skip
 
 
-def extract_audio(path: str | Path, start: float = 0.0, end: float | None = None) -> np.ndarray:
-    """The audio of ``path`` (or of ``[start, end)``) as 16 kHz mono float32 in [-1, 1]."""
+def _seconds(text: Any) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _rotation(stream: dict[str, Any]) -> int:
+    """The display rotation of an ffprobe stream (side data, or the old ``rotate`` tag),
+    degrees as a multiple of 90."""
+    for side in stream.get("side_data_list", []):
+        if "rotation" in side:
+            return int(round(float(side["rotation"]) / 90)) * 90 % 360
+    return int(round(_seconds(stream.get("tags", {}).get("rotate")) / 90)) * 90 % 360
+
+
+def _audio_command(
+    path: str | Path, start: float, seconds: float | None, rate: int, video_start: float
+) -> list[str]:
+    """ffmpeg reading the audio of ``path`` from video time ``start`` as mono float32 at
+    ``rate``. Video time 0 is ``video_start`` s into the file; ``aresample`` pads an audio
+    stream that starts late (and gaps) with silence, so sample 0 is video time ``start``."""
     cmd = [_require("ffmpeg"), "-nostdin", "-v", "error"]
-    if start > 0:
-        cmd += ["-ss", f"{start:.3f}"]
-    if end is not None:
-        cmd += ["-t", f"{max(0.0, end - start):.3f}"]
-    cmd += ["-i", str(path), "-vn", "-ac", "1", "-ar", str(AUDIO_SAMPLE_RATE), "-f", "f32le", "-"]
-    proc = subprocess.run(cmd, capture_output=True)
+    if start + video_start > 0:
+        cmd += ["-ss", f"{start + video_start:.6f}"]
+    if seconds is not None:
+        cmd += ["-t", f"{max(0.0, seconds):.6f}"]
+    return cmd + ["-i", str(path), "-vn", "-ac", "1", "-af", "aresample=async=1:first_pts=0",
+                  "-ar", str(rate), "-f", "f32le", "-"]  # fmt: skip
+
+
+def extract_audio(
+    path: str | Path,
+    start: float = 0.0,
+    end: float | None = None,
+    rate: int = AUDIO_SAMPLE_RATE,
+    video_start: float = 0.0,
+) -> np.ndarray:
+    """The audio of ``path`` (or of ``[start, end)`` in video time) as mono float32 in [-1, 1]
+    at ``rate``, aligned to the video (see :func:`_audio_command`)."""
+    seconds = None if end is None else end - start
+    proc = subprocess.run(_audio_command(path, start, seconds, rate, video_start),
+                          capture_output=True)  # fmt: skip
     if proc.returncode != 0:
         detail = (proc.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
         raise InputError(f"{path}: audio could not be decoded ({detail})")
     return np.frombuffer(proc.stdout, dtype=np.float32).copy()
+
+
+class AudioReader:
+    """The audio of one video at one sample rate, read forward span by span from one ffmpeg
+    process: only the span asked for is held, whatever the video's length. Asking for an
+    earlier span, or one far ahead, restarts ffmpeg there. Close it (or use ``with``)."""
+
+    #: Read forward rather than restart when the next span starts at most this far ahead (s).
+    restart_after_s = 30.0
+
+    def __init__(self, info: VideoInfo, rate: int):
+        self.info, self.rate = info, rate
+        self.opens = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._errors: Any = None
+        self._position = 0  # sample index (video time * rate) of the next sample in the pipe
+
+    def read(self, start: float, end: float) -> np.ndarray:
+        """Mono float32 samples of ``[start, end)`` in video time (shorter at the end of the
+        audio, empty past it)."""
+        a = max(0, int(round(start * self.rate)))
+        b = max(a, int(round(end * self.rate)))
+        ahead = a - self._position
+        if self._proc is None or ahead < 0 or ahead > self.restart_after_s * self.rate:
+            self._open(a)
+        self._take(a - self._position)
+        return self._take(b - a)
+
+    def _open(self, sample: int) -> None:
+        import tempfile
+
+        self.close()
+        cmd = _audio_command(self.info.path, sample / self.rate, None, self.rate,
+                             self.info.video_start)  # fmt: skip
+        self._errors = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._errors)
+        self._position = sample
+        self.opens += 1
+
+    def _take(self, count: int) -> np.ndarray:
+        """The next ``count`` samples from the pipe (fewer at its end)."""
+        assert self._proc is not None and self._proc.stdout is not None
+        data = self._proc.stdout.read(4 * count) if count > 0 else b""
+        self._position += len(data) // 4
+        if len(data) < 4 * count and self._proc.wait() != 0 and not data:
+            self._errors.seek(0)
+            lines = self._errors.read().decode(errors="replace").strip().splitlines() or ["?"]
+            raise InputError(f"{self.info.path}: audio could not be decoded ({lines[-1]})")
+        return np.frombuffer(data[: len(data) // 4 * 4], dtype=np.float32).copy()
+
+    def close(self) -> None:
+        """Stop ffmpeg and drop its pipe."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            assert self._proc.stdout is not None
+            self._proc.stdout.close()
+            self._errors.close()
+            self._proc = None
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -149,9 +257,17 @@ _TO_LIMITED = (
 )
 
 
+def _turns(frame: Any) -> int:
+    """Quarter turns counterclockwise that show ``frame`` as a player does (its display matrix:
+    ``np.rot90(array, k)`` equals ffmpeg's autorotate)."""
+    return int(round((getattr(frame, "rotation", 0) or 0) / 90)) % 4
+
+
 def _rgb(frame: Any) -> np.ndarray:
-    """A decoded PyAV frame at full size as ``(H, W, 3)`` uint8 RGB."""
-    return frame.to_ndarray(format="rgb24")
+    """A decoded PyAV frame at full size as ``(H, W, 3)`` uint8 RGB, turned upright."""
+    array = frame.to_ndarray(format="rgb24")
+    turns = _turns(frame)
+    return np.rot90(array, turns) if turns else array
 
 
 def _as_is(frame: Any) -> Any:
@@ -193,13 +309,18 @@ def _has_cv2() -> bool:
 
 
 def small_bgr(frame: Any, width: int, height: int) -> np.ndarray:
-    """A decoded PyAV frame as ``(height, width, 3)`` uint8 BGR (OpenCV's order), never at full
-    size. 8-bit 4:2:0 frames (:data:`PLANE_FORMATS`) are sampled from their planes
-    (nearest neighbour) when OpenCV is installed; every other format (10-bit, 4:2:2, 4:4:4...)
-    goes through one swscale call, which knows its depth, layout and range."""
+    """A decoded PyAV frame as ``(height, width, 3)`` uint8 BGR (OpenCV's order), upright and
+    never at full size. 8-bit 4:2:0 frames (:data:`PLANE_FORMATS`) are sampled from their
+    planes (nearest neighbour) when OpenCV is installed; every other format (10-bit, 4:2:2,
+    4:4:4...) goes through one swscale call, which knows its depth, layout and range."""
+    turns = _turns(frame)
+    if turns % 2:
+        width, height = height, width
     if frame.format.name in PLANE_FORMATS and _has_cv2():
-        return _planes_bgr(frame, width, height)
-    return frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+        bgr = _planes_bgr(frame, width, height)
+    else:
+        bgr = frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+    return np.ascontiguousarray(np.rot90(bgr, turns)) if turns else bgr
 
 
 class VideoFrames:

@@ -211,24 +211,15 @@ def encode(context: EncodeContext, record: VideoRecord) -> EncodedVideo:
     """Encode one planned video: open its decoder once, split scenes, run the frame stages
     window by window, then the audio and text stages over the whole video."""
     assert record.info is not None and record.point is not None
-    info, pipeline = record.info, context.pipeline
+    info = record.info
     timings: dict[str, float] = {}
     counts = FrameCounts()
     with VideoFrames(info, cache_bytes=context.frame_cache_bytes) as frames:
         job = VideoJob(record.point, info, frames, context.scheduler, context.settings)
-        start = time.perf_counter()
-        scenes = record.point.precomputed_scenes or _run_stage(
-            "scenes", pipeline.splitter.split, job
-        )
-        job.scenes = validate_scenes(scenes, frames.duration, info.path)
-        job.results = [SceneEncoding() for _ in job.scenes]
-        timings["scenes"] = time.perf_counter() - start
-        frame_stages = [(n, c) for n, c in pipeline.stages if n in FRAME_STAGES]
-        _run_windows(context, job, frames, frame_stages, timings, counts)
-        others = [(n, c) for n, c in pipeline.stages if n not in FRAME_STAGES]
-        for name, component in others:
-            if not name.startswith("audio.") or info.has_audio:
-                _timed_stage(context, name, component, job, timings)
+        try:
+            _encode_job(context, job, record.point, timings, counts)
+        finally:
+            job.close()
         duration = frames.duration
     _unit_vectors(context, info.path, job.results)
     point = VideoDatapoint(info.path, "", scene_embeddings=job.results)
@@ -236,6 +227,29 @@ def encode(context: EncodeContext, record: VideoRecord) -> EncodedVideo:
         tuple(job.scenes), tuple(job.results), point.compute_global_embeddings(),
         info.has_audio, duration, timings, counts,
     )  # fmt: skip
+
+
+def _encode_job(
+    context: EncodeContext,
+    job: VideoJob,
+    point: VideoDatapoint,
+    timings: dict[str, float],
+    counts: FrameCounts,
+) -> None:
+    """Split ``job``'s video into scenes, then run every stage over them."""
+    pipeline, frames = context.pipeline, job.frames
+    start = time.perf_counter()
+    scenes = point.precomputed_scenes or _run_stage("scenes", pipeline.splitter.split, job)
+    job.scenes = validate_scenes(scenes, frames.duration, job.path)
+    job.results = [SceneEncoding() for _ in job.scenes]
+    timings["scenes"] = time.perf_counter() - start
+    frame_stages = [(n, c) for n, c in pipeline.stages if n in FRAME_STAGES]
+    assert isinstance(frames, VideoFrames)
+    _run_windows(context, job, frames, frame_stages, timings, counts)
+    others = [(n, c) for n, c in pipeline.stages if n not in FRAME_STAGES]
+    for name, component in others:
+        if not name.startswith("audio.") or job.has_audio:
+            _timed_stage(context, name, component, job, timings)
 
 
 def _unit_vectors(context: EncodeContext, path: str, results: list[SceneEncoding]) -> None:

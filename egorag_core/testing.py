@@ -34,7 +34,7 @@ def make_video(
 ) -> Path:
     """Write an H.264 mp4 of the lavfi ``segments`` ``[(source, seconds), ...]`` played one
     after another (so each boundary is a hard cut), with ``audio`` (a lavfi audio source,
-    ``None`` for no audio track)."""
+    16 kHz unless it sets ``sample_rate``; ``None`` for no audio track)."""
     if shutil.which("ffmpeg") is None:
         raise RuntimeError("ffmpeg is needed to make test videos")
     path = Path(path)
@@ -50,11 +50,31 @@ def make_video(
     maps = ["-map", "[v]"]
     if audio is not None:
         sep = ":" if "=" in audio else "="
-        cmd += ["-f", "lavfi", "-t", str(total), "-i", f"{audio}{sep}sample_rate=16000"]
+        rate = "" if "sample_rate=" in audio else f"{sep}sample_rate=16000"
+        cmd += ["-f", "lavfi", "-t", str(total), "-i", f"{audio}{rate}"]
         maps += ["-map", f"{n}:a", "-c:a", "aac"]
     cmd += ["-filter_complex", chain, *maps, "-c:v", "libx264", "-g", str(fps), str(path)]
     subprocess.run(cmd, check=True)
     return path
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-v", "error", *args], check=True)
+
+
+def tag_rotation(source: str | Path, path: str | Path, degrees: int = 90) -> Path:
+    """A copy of ``source`` (streams copied, not re-encoded) whose video is tagged to be shown
+    turned by ``degrees``, as phones store portrait footage."""
+    _ffmpeg("-i", str(source), "-c", "copy", "-metadata:s:v:0", f"rotate={degrees}", str(path))
+    return Path(path)
+
+
+def delay_audio(source: str | Path, path: str | Path, seconds: float) -> Path:
+    """A copy of ``source`` whose audio stream starts ``seconds`` after its video (both
+    streams copied): what ``ffmpeg -itsoffset`` makes and some cameras record."""
+    _ffmpeg("-i", str(source), "-itsoffset", str(seconds), "-i", str(source),
+            "-map", "0:v", "-map", "1:a", "-c", "copy", str(path))  # fmt: skip
+    return Path(path)
 
 
 def sample_video(name: str = "bikes.mp4") -> Path:

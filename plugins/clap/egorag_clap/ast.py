@@ -27,13 +27,20 @@ def build_tiny_ast(folder: Path) -> None:
     from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
 
     labels = ["Speech", "Music", "Vehicle", "Bird", "Silence"]
-    config = ASTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                       intermediate_size=64, num_mel_bins=32, max_length=200,
-                       id2label=dict(enumerate(labels)),
-                       label2id={name: i for i, name in enumerate(labels)})
+    config = ASTConfig(
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_mel_bins=32,
+        max_length=200,
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+    )
     ASTForAudioClassification(config).save_pretrained(folder)
-    ASTFeatureExtractor(num_mel_bins=32, max_length=200, sampling_rate=AUDIO_SAMPLE_RATE
-                        ).save_pretrained(folder)
+    ASTFeatureExtractor(
+        num_mel_bins=32, max_length=200, sampling_rate=AUDIO_SAMPLE_RATE
+    ).save_pretrained(folder)
 
 
 def load_ast(location: str, device: str, options: ASTOptions) -> tuple[Any, Any]:
@@ -46,8 +53,9 @@ def load_ast(location: str, device: str, options: ASTOptions) -> tuple[Any, Any]
         return model, AutoFeatureExtractor.from_pretrained(location)
 
 
-def merge_events(per_window: list[list[tuple[str, float]]], spans: list[tuple[float, float]],
-                 top_k: int) -> list[dict[str, Any]]:
+def merge_events(
+    per_window: list[list[tuple[str, float]]], spans: list[tuple[float, float]], top_k: int
+) -> list[dict[str, Any]]:
     """Join a label's events in consecutive windows (score = max); the ``top_k`` best."""
     events: list[dict[str, Any]] = []
     open_: dict[str, dict[str, Any]] = {}
@@ -88,22 +96,26 @@ class ASTEvents(ModelComponent[ASTOptions]):
             scenes = job.progress(range(len(job.scenes)), "events")
 
             def groups() -> Iterator[tuple[tuple[int, Spans], list[np.ndarray]]]:
+                rate = int(extractor.sampling_rate)  # read at the model's own rate
                 for i in scenes:
-                    chunks, spans = self.chunks(extractor, job.scene_audio(i))
+                    chunks, spans = self.chunks(extractor, job.scene_audio(i, rate), rate)
                     yield (i, spans), chunks
 
             run = partial(self.forward, model, extractor)
             for (i, spans), scores in across_groups(groups(), self.options.batch_size, run):
                 job.results[i].extras["events"] = self.merged(
-                    model, extractor, scores, spans, job.scenes[i].start)
+                    model, extractor, scores, spans, job.scenes[i].start
+                )
 
-    def chunks(self, extractor: Any, clip: np.ndarray | None) -> tuple[list[np.ndarray], Spans]:
-        """16 kHz ``clip`` at the extractor's rate cut into windows of the model's input length,
-        and their sample spans; none for missing or empty audio."""
+    def chunks(
+        self, extractor: Any, clip: np.ndarray | None, clip_rate: int = AUDIO_SAMPLE_RATE
+    ) -> tuple[list[np.ndarray], Spans]:
+        """``clip`` (sampled at ``clip_rate``) at the extractor's rate cut into windows of the
+        model's input length, and their sample spans; none for missing or empty audio."""
         if clip is None or clip.size == 0:
             return [], []
         rate = int(extractor.sampling_rate)
-        audio = resample(clip, AUDIO_SAMPLE_RATE, rate)
+        audio = resample(clip, clip_rate, rate)
         size = int(round(extractor.max_length * FRAME_SHIFT_S * rate))
         spans = windows(audio.size, size, int(self.options.min_window_s * rate))
         return [audio[a:b] for a, b in spans], spans
@@ -130,16 +142,18 @@ class ASTEvents(ModelComponent[ASTOptions]):
         _, scores = next(across_groups([(None, chunks)], self.options.batch_size, run))
         return scores, spans
 
-    def events(self, model: Any, extractor: Any, clip: np.ndarray | None, offset: float
-               ) -> list[dict[str, Any]]:
+    def events(
+        self, model: Any, extractor: Any, clip: np.ndarray | None, offset: float
+    ) -> list[dict[str, Any]]:
         """The merged events of 16 kHz ``clip`` whose scene starts at ``offset`` seconds."""
         if clip is None or clip.size == 0:
             return []
         scores, spans = self.scores(model, extractor, clip)
         return self.merged(model, extractor, scores, spans, offset)
 
-    def merged(self, model: Any, extractor: Any, scores: np.ndarray, spans: Spans,
-               offset: float) -> list[dict[str, Any]]:
+    def merged(
+        self, model: Any, extractor: Any, scores: np.ndarray, spans: Spans, offset: float
+    ) -> list[dict[str, Any]]:
         """The events of windows ``spans`` with ``scores``, in seconds from ``offset``: labels
         at or above ``threshold``, joined across consecutive windows, the ``top_k`` best."""
         rate = float(extractor.sampling_rate)

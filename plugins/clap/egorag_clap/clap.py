@@ -27,19 +27,44 @@ def build_tiny_clap(folder: Path) -> None:
         ClapTextConfig,
     )
 
-    text = ClapTextConfig(vocab_size=512, hidden_size=32, num_hidden_layers=1,
-                          num_attention_heads=2, intermediate_size=64,
-                          max_position_embeddings=80, projection_dim=16)
-    audio = ClapAudioConfig(spec_size=64, num_mel_bins=16, window_size=4, patch_size=4,
-                            patch_embeds_hidden_size=16, hidden_size=32, depths=[1, 1],
-                            num_attention_heads=[1, 2], projection_dim=16)
-    config = ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(),
-                        projection_dim=16)
-    tokenizer = train_tiny_tokenizer(512, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                     pad_token="<pad>", mask_token="<mask>")
-    extractor = ClapFeatureExtractor(feature_size=16, sampling_rate=48000, max_length_s=2,
-                                     hop_length=480, fft_window_size=1024,
-                                     truncation="rand_trunc", padding="repeatpad")
+    text = ClapTextConfig(
+        vocab_size=512,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=80,
+        projection_dim=16,
+    )
+    audio = ClapAudioConfig(
+        spec_size=64,
+        num_mel_bins=16,
+        window_size=4,
+        patch_size=4,
+        patch_embeds_hidden_size=16,
+        hidden_size=32,
+        depths=[1, 1],
+        num_attention_heads=[1, 2],
+        projection_dim=16,
+    )
+    config = ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(), projection_dim=16)
+    tokenizer = train_tiny_tokenizer(
+        512,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+    )
+    extractor = ClapFeatureExtractor(
+        feature_size=16,
+        sampling_rate=48000,
+        max_length_s=2,
+        hop_length=480,
+        fft_window_size=1024,
+        truncation="rand_trunc",
+        padding="repeatpad",
+    )
     ClapModel(config).save_pretrained(folder)
     ClapProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
 
@@ -74,28 +99,37 @@ class ClapEmbedder(ModelComponent[ClapOptions]):
         consecutive scenes share forward passes, ``batch_size`` windows at a time."""
         with self.model(job) as (model, processor):
             scenes = job.progress(range(len(job.scenes)), "clap")
-            groups = ((i, self.chunks(processor, job.scene_audio(i))) for i in scenes)
+            rate = int(processor.feature_extractor.sampling_rate)  # 48 kHz: read at it
+            groups = ((i, self.chunks(processor, job.scene_audio(i, rate), rate))
+                      for i in scenes)  # fmt: skip
             run = partial(self.forward, model, processor)
             for i, rows in across_groups(groups, self.options.batch_size, run):
                 job.results[i].audio = mean_unit(rows)
 
-    def embed(self, model: Any, processor: Any, clip: np.ndarray | None
-              ) -> tuple[np.ndarray | None, int]:
-        """The embedding of 16 kHz ``clip`` and the number of windows it took (``None``, 0
-        for empty audio)."""
-        chunks = self.chunks(processor, clip)
+    def embed(
+        self,
+        model: Any,
+        processor: Any,
+        clip: np.ndarray | None,
+        clip_rate: int = AUDIO_SAMPLE_RATE,
+    ) -> tuple[np.ndarray | None, int]:
+        """The embedding of ``clip`` (sampled at ``clip_rate``) and the number of windows it
+        took (``None``, 0 for empty audio)."""
+        chunks = self.chunks(processor, clip, clip_rate)
         run = partial(self.forward, model, processor)
         _, rows = next(across_groups([(None, chunks)], self.options.batch_size, run))
         return mean_unit(rows), len(chunks)
 
-    def chunks(self, processor: Any, clip: np.ndarray | None) -> list[np.ndarray]:
-        """16 kHz ``clip`` at the feature extractor's rate, cut into windows of its input
-        length (``nb_max_samples``); none for missing or empty audio."""
+    def chunks(
+        self, processor: Any, clip: np.ndarray | None, clip_rate: int = AUDIO_SAMPLE_RATE
+    ) -> list[np.ndarray]:
+        """``clip`` (sampled at ``clip_rate``) at the feature extractor's rate, cut into windows
+        of its input length (``nb_max_samples``); none for missing or empty audio."""
         if clip is None or clip.size == 0:
             return []
         fe = processor.feature_extractor
         rate = int(fe.sampling_rate)
-        audio = resample(clip, AUDIO_SAMPLE_RATE, rate)
+        audio = resample(clip, clip_rate, rate)
         spans = windows(audio.size, int(fe.nb_max_samples), int(self.options.min_window_s * rate))
         return [audio[a:b] for a, b in spans]
 

@@ -77,8 +77,9 @@ def test_mistyped_option_names_the_key_and_the_yaml(egorag_component):
         egorag_component("audio/events", "ast", treshold=0.2)
 
 
-def test_windows_of_several_scenes_share_a_pass(bunny, batch_scenes, egorag_component,
-                                                egorag_job, forward_sizes):
+def test_windows_of_several_scenes_share_a_pass(
+    bunny, batch_scenes, egorag_component, egorag_job, forward_sizes
+):
     clap = egorag_component("audio/embedding", "clap", batch_size=4)
     scenes = batch_scenes
     with egorag_job(bunny, scenes) as job:
@@ -99,3 +100,22 @@ def test_windows_of_several_scenes_share_a_pass(bunny, batch_scenes, egorag_comp
         assert batched[i].dtype == np.float32
         np.testing.assert_allclose(batched[i], job.results[i].audio, rtol=1e-5, atol=1e-6)
     assert not np.allclose(batched[0], batched[1])
+
+
+def test_clap_hears_its_whole_band(tmp_path, egorag_component, egorag_job):
+    """The scene's audio is read from the file at CLAP's own 48 kHz, not from the 16 kHz track
+    (which cannot hold the 12 kHz tone here)."""
+    clap = egorag_component("audio/embedding", "clap")
+    path = make_video(tmp_path / "tone.mp4", [("testsrc2", 2.0)],
+                      audio="sine=frequency=12000:sample_rate=48000")  # fmt: skip
+    with egorag_job(path) as job:
+        clap.process(job)
+        with clap.model(job) as (model, processor):
+            assert processor.feature_extractor.sampling_rate == 48000
+            clip = job.scene_audio(0, 48000)
+            at_48k, _ = clap.embed(model, processor, clip, 48000)
+            at_16k, _ = clap.embed(model, processor, job.scene_audio(0))
+    peak = np.argmax(np.abs(np.fft.rfft(clip))) * 48000 / clip.size
+    assert peak == pytest.approx(12000, abs=5)
+    np.testing.assert_allclose(job.results[0].audio, at_48k, atol=1e-5)
+    assert np.abs(at_48k - at_16k).max() > 1e-3
