@@ -66,7 +66,7 @@ class WhisperASR(ModelComponent[OptionsT]):
                 for i in job.progress(range(len(job.scenes)), "asr")
             ]
         else:
-            per_scene = assign_words(self._words(job, job.audio(), 0.0), job.scenes)
+            per_scene = assign_words(self._words(job, job.audio(), job.audio_start), job.scenes)
         for result, words in zip(job.results, per_scene, strict=True):
             result.transcript = join_words(words)
             result.extras["words"] = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,14 @@ from egorag_core.components import ModelRole
 from egorag_core.models import ModelSource, ModelUnavailable, hub_offline
 
 from .asr import WhisperASR
+from .chunks import SAMPLE_RATE, speech_spans
 from .options import OpenAIWhisperOptions
 from .packaged import is_packaged
 
+log = logging.getLogger("egorag.whisper")
 TINY_FILE = "model.pt"
+#: Seconds of audio whisper detects the language on.
+DETECT_S = 30
 
 
 def build_tiny_whisper(folder: Path) -> None:
@@ -31,6 +36,21 @@ def build_tiny_whisper(folder: Path) -> None:
     torch.manual_seed(0)
     model = Whisper(dims)
     torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, folder / TINY_FILE)
+
+
+def detect_language(model: Any, audio: np.ndarray) -> tuple[str, float, float]:
+    """The language of ``audio``'s first voiced 30 s (from its first speech, Silero VAD; from
+    its start when none is found), as openai-whisper's ``detect_language`` ranks it: code,
+    probability and the second it was detected from. openai-whisper itself looks at the first
+    30 s, which may be music or silence (whisper/transcribe.py)."""
+    import whisper
+
+    start = next((a for a, _ in speech_spans(audio, True)), 0)
+    clip = whisper.pad_or_trim(audio[start : start + DETECT_S * SAMPLE_RATE])
+    mel = whisper.log_mel_spectrogram(clip, model.dims.n_mels).to(model.device)
+    _, probs = model.detect_language(mel.to(next(model.parameters()).dtype))
+    language = max(probs, key=probs.get)
+    return language, float(probs[language]), start / SAMPLE_RATE
 
 
 def download_root(options: OpenAIWhisperOptions) -> str:
@@ -95,7 +115,7 @@ class OpenAIWhisperASR(WhisperASR[OpenAIWhisperOptions]):
         o = self.options
         out = model.transcribe(
             audio,
-            language=o.language,
+            language=o.language or self.language(model, audio),
             task=o.task,
             beam_size=o.beam_size,
             temperature=tuple(o.temperature),
@@ -107,3 +127,16 @@ class OpenAIWhisperASR(WhisperASR[OpenAIWhisperOptions]):
             verbose=None,
         )
         return list(out["segments"])
+
+    def language(self, model: Any, audio: np.ndarray) -> str:
+        """``en`` for an English-only model; else the language of the first voiced 30 s,
+        logged with how to force another."""
+        if not model.is_multilingual:
+            return "en"
+        language, prob, start = detect_language(model, audio)
+        log.info(
+            "openai-whisper: language %r (p=%.2f) detected on the 30 s from %.1f s (first "
+            "speech); set %s.language=<code> to force one", language, prob, start,
+            self.key_prefix,
+        )  # fmt: skip
+        return language

@@ -101,3 +101,20 @@ def test_compute_type_follows_device(egorag_component):
                               settings=dataclasses.replace(component.settings, device="cuda"))
     assert on_gpu.spec().key.endswith(":float16")
     assert on_gpu.spec().estimated_bytes == 2 * component.spec().estimated_bytes
+
+
+def test_late_audio_words_land_in_the_scene_that_shows_them(
+    speech_video, tmp_path, egorag_component, egorag_job
+):
+    """An audio stream that starts one scene (3.5 s) after the video: each sentence is heard
+    while the next scene is shown, so its words belong there."""
+    from egorag_core.testing import delay_audio
+
+    path, scenes = speech_video
+    late = delay_audio(path, tmp_path / "late.mp4", scenes[1].start)
+    component = egorag_component("audio/asr", "faster_whisper")
+    with egorag_job(late, scenes) as job:
+        component.process(job)
+    assert job.results[0].transcript == ""
+    for expected, result in zip(EXPECTED[:3], job.results[1:], strict=True):
+        assert expected <= words_of(result.transcript), result.transcript

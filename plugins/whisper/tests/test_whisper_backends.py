@@ -63,3 +63,38 @@ def test_openai_whisper_refuses_packaged_and_missing(egorag_component, egorag_se
             egorag_component("audio/asr", "whisper", settings=real, model=model,
                              download_root=root)
         assert f"audio.asr.model={model}" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_openai_whisper_detects_the_language_on_the_first_speech(tmp_path, caplog,
+                                                                  egorag_component):
+    """A multilingual model (tiny, random weights) detects the language on the 30 s from the
+    first speech, not on the silence the track opens with, and says how to force one."""
+    import logging
+    from dataclasses import asdict
+
+    import numpy as np
+    import torch
+    import whisper
+    from egorag_core.testing import SPEECH_SENTENCES, _speech
+    from whisper.model import ModelDimensions, Whisper
+
+    from egorag_whisper.openai_asr import detect_language
+
+    dims = ModelDimensions(
+        n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2, n_audio_layer=1,
+        n_vocab=51865, n_text_ctx=64, n_text_state=32, n_text_head=2, n_text_layer=1,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    path = tmp_path / "multilingual.pt"
+    torch.save({"dims": asdict(dims), "model_state_dict": Whisper(dims).state_dict()}, path)
+    model = whisper.load_model(str(path), device="cpu")
+    assert model.is_multilingual
+    speech = _speech(*SPEECH_SENTENCES[0], tmp_path)
+    audio = np.concatenate([np.zeros(40 * 16000, np.float32), speech]).astype(np.float32)
+    language, prob, start = detect_language(model, audio)
+    assert language in whisper.tokenizer.LANGUAGES and 0 < prob <= 1
+    assert 39.5 <= start <= 40.5
+    asr = egorag_component("audio/asr", "whisper", model=str(path))
+    with caplog.at_level(logging.INFO, logger="egorag.whisper"):
+        assert asr.language(model, audio) == language
+    assert f"from {start:.1f} s" in caplog.text and "audio.asr.language=<code>" in caplog.text
