@@ -53,6 +53,9 @@ class VideoJob:
         self.settings = settings
         self.scenes: list[Scene] = []
         self.results: list[SceneEncoding] = []
+        #: Video time (s) of the first sample of :meth:`audio`: 0, or for the ASR of one shard
+        #: of a long video (``executor.shard_minutes``) where its span of the track begins.
+        self.audio_start = 0.0
         self._audio: np.ndarray | None = None
         self._readers: dict[int, AudioReader] = {}
 
