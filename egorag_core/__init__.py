@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Component",
     "ConfigError",
+    "Hit",
     "InputError",
     "ModelComponent",
     "ModelRole",
@@ -31,18 +32,28 @@ __all__ = [
     "Scene",
     "SceneEncoding",
     "SceneSplitter",
+    "SearchIndex",
     "Settings",
     "StageComponent",
     "VideoDatapoint",
     "VideoDataset",
     "VideoJob",
     "hookimpl",
+    "search",
 ]
+
+#: Imported on first use (``egorag_core.search`` reads LanceDB; the encoder imports the run).
+_LAZY = {
+    "MultiModalEncoder": "run",
+    "search": "retrieval",
+    "Hit": "retrieval",
+    "SearchIndex": "retrieval",
+}
 
 
 def __getattr__(name: str) -> object:
-    if name == "MultiModalEncoder":
-        from .run import MultiModalEncoder
+    if name in _LAZY:
+        import importlib
 
-        return MultiModalEncoder
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(name)

@@ -1,17 +1,25 @@
-"""The ``egorag`` command: a Hydra app, plus ``egorag plugins``.
+"""The ``egorag`` command: a Hydra app, plus ``egorag plugins``, ``search``, ``eval`` and
+``compare`` (plain argparse commands: their ``--help`` imports nothing heavy).
 
     egorag video=xclip caption=captioner1 input=videos.json
     egorag --multirun video=xclip,qwen2vl input=videos.json
     egorag plugins
+    egorag search "where did I leave the keys" --index egorag-output/index
+    egorag eval queries.json --index egorag-output/index
+    egorag compare sweep/ --queries queries.json
 
 Exit status: 0 when every video is ok or skipped, 1 when any failed, 2 when the run could not
-start (bad config, missing plugin or model, unreadable input).
+start (bad config, missing plugin or model, unreadable input). ``search``, ``eval`` and
+``compare``: 0 done, 2 with one line saying why not.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +55,103 @@ def plugins_command(stream: Any = None) -> int:
     return 1 if any(p.error for p in host.plugins) else 0
 
 
+DEFAULT_INDEX = "egorag-output/index"
+MODALITY_HELP = ("auto (every list fused), text (transcript + caption vectors), caption, "
+                 "transcript (full text), video, audio")  # fmt: skip
+
+
+def search_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="egorag search", description="The scenes that best match QUERY, best first.")
+    parser.add_argument("query", help="the words to search for")
+    parser.add_argument("--index", default=DEFAULT_INDEX,
+                        help=f"an index folder or a run's output folder (default {DEFAULT_INDEX})")
+    parser.add_argument("--k", type=int, default=5, help="how many scenes (default 5)")
+    parser.add_argument("--modality", default="auto", help=MODALITY_HELP + " (default auto)")
+    parser.add_argument("--video", help="search only this video (a name or path)")
+    parser.add_argument("--device", default="cpu", help="where query models run (default cpu)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of hits")
+    return parser
+
+
+def search_command(argv: list[str]) -> int:
+    """``egorag search``: print the hits (or JSON); 2 with one line when it cannot search."""
+    args = search_parser().parse_args(argv)
+    from .retrieval import SearchIndex, format_hits
+
+    index = SearchIndex(args.index, args.device)
+    hits = index.search(args.query, args.k, args.modality, args.video)
+    for note in index.plan(args.modality)[1]:
+        print(f"egorag: not searched: {note}", file=sys.stderr)
+    print(json.dumps([h.to_dict() for h in hits], indent=2) if args.json else format_hits(hits))
+    return 0
+
+
+def eval_command(argv: list[str]) -> int:
+    """``egorag eval``: recall@1/5/10 and MRR per modality."""
+    parser = argparse.ArgumentParser(
+        prog="egorag eval", description="Recall@1/5/10 and MRR of known questions, per "
+        'modality and for auto. QUERIES.json: [{"query", "video", "start", "end"}] (seconds).')
+    parser.add_argument("queries", help="the JSON file of queries")
+    parser.add_argument("--index", default=DEFAULT_INDEX, help=f"default {DEFAULT_INDEX}")
+    parser.add_argument("--modality", action="append", help="only these (repeatable)")
+    parser.add_argument("--device", default="cpu", help="where query models run (default cpu)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    from .evaluate import evaluate, format_report, load_queries
+    from .retrieval import SearchIndex
+
+    queries = load_queries(args.queries)
+    report = evaluate(SearchIndex(args.index, args.device), queries, args.modality)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def compare_command(argv: list[str]) -> int:
+    """``egorag compare``: one row per job of a sweep; compare.md, .csv and .png."""
+    parser = argparse.ArgumentParser(
+        prog="egorag compare", description="One row per job of an egorag --multirun: the "
+        "overrides that differ, videos ok/failed, seconds, memory, model loads, vector sizes, "
+        "random weights and, with --queries, recall@5 and MRR. Writes compare.md, compare.csv "
+        "and compare.png into SWEEP_DIR.")
+    parser.add_argument("sweep", metavar="SWEEP_DIR", help="the output_dir of the multirun")
+    parser.add_argument("--queries", help="QUERIES.json, as for egorag eval")
+    parser.add_argument("--device", default="cpu", help="where query models run (default cpu)")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = parser.parse_args(argv)
+    from .compare import compare, markdown, write_outputs
+    from .evaluate import load_queries
+
+    queries = load_queries(args.queries) if args.queries else None
+    rows = compare(args.sweep, queries, args.device)
+    written, problem = write_outputs(rows, args.sweep)
+    print(json.dumps(rows, indent=2) if args.json else markdown(rows), end="")
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    if problem:
+        print(f"egorag: {problem}", file=sys.stderr)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "search": search_command,
+    "eval": eval_command,
+    "compare": compare_command,
+}
+
+
+def run_command(name: str, argv: list[str]) -> int:
+    """Run ``egorag NAME ARGV``; any egorag error is one line on stderr and exit status 2."""
+    from .errors import EgoragError
+
+    logging.basicConfig(level=logging.WARNING, format="egorag: %(message)s")
+    try:
+        return COMMANDS[name](argv)
+    except EgoragError as exc:
+        print(f"egorag {name}: error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+
+
 def _hydra_main(cfg: Any) -> int:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
@@ -79,6 +184,8 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["plugins"]:
         sys.exit(plugins_command())
+    if argv[:1] and argv[0] in COMMANDS:
+        sys.exit(run_command(argv[0], argv[1:]))
     import hydra
 
     from .config import register_schema

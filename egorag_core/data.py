@@ -250,14 +250,29 @@ class VideoDataset:
 
     @classmethod
     def load(cls, path: str | Path) -> VideoDataset:
-        """Read a pickle written by :meth:`save`.
+        """Read an index folder (the LanceDB index a run writes, or the run's output folder
+        holding it as ``index/``), or a pickle written by :meth:`save`.
 
-        Loading a pickle runs arbitrary code: only load files you wrote yourself. The default
-        index is LanceDB (:mod:`egorag_core.store`), which has no such risk.
+        Loading a pickle runs arbitrary code: only load files you wrote yourself. The index
+        (:mod:`egorag_core.store`) has no such risk.
         """
+        if Path(path).is_dir():
+            return cls._load_index(Path(path))
         with open(path, "rb") as f:
             plain = pickle.load(f)  # noqa: S301 - trusted input only, documented
         return cls._from_plain(plain)
+
+    @classmethod
+    def _load_index(cls, path: Path) -> VideoDataset:
+        """Every video of the index at ``path`` (or ``path/index``), encoded."""
+        from .store import VIDEOS, LanceStore
+
+        if not any(path.glob("*.lance")) and (path / "index").is_dir():
+            path = path / "index"
+        store = LanceStore(path, create=False)
+        if VIDEOS not in store.tables():
+            raise InputError(f"{path}: not an egorag index (no videos table)")
+        return store.read()
 
     def _to_plain(self) -> dict[str, Any]:
         points = []

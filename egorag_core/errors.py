@@ -31,6 +31,11 @@ class StoreError(EgoragError, RuntimeError):
     """The index cannot be opened or written as asked."""
 
 
+class SearchError(EgoragError, ValueError):
+    """A search, an evaluation or a comparison cannot be done as asked (an empty query, an
+    unknown video, a modality the index cannot search); the message names the option."""
+
+
 class StageError(EgoragError, RuntimeError):
     """A stage raised while encoding a video."""
 

@@ -18,10 +18,15 @@ options dataclass the component class is parameterised with.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pluggy
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .scheduler import ModelScheduler
 
 PROJECT = "egorag"
 
@@ -41,6 +46,19 @@ class Register(Protocol):
         """Offer component ``name`` (what users select: ``video=name``) built by ``factory``
         (a callable or a lazy ``"module:Class"`` string), shown with ``description`` by
         ``egorag plugins``, in config ``group`` (only audio analyzers choose one)."""
+
+
+@runtime_checkable
+class QueryEmbedder(Protocol):
+    """What a component offers, optionally, to make the vectors it writes searchable by words:
+    ``egorag search`` rebuilds the component that wrote a vector column and asks it to embed
+    the query text into the same space (MiniLM for ``text``/``caption``, X-CLIP's text tower
+    for its ``video`` vectors, CLAP's for its ``audio`` vectors)."""
+
+    def embed_query(self, texts: Sequence[str], scheduler: ModelScheduler) -> np.ndarray:
+        """Unit-length float32 rows ``(len(texts), dim)``, ``dim`` the size of the vectors
+        this component writes; models are borrowed from ``scheduler``, never kept."""
+        ...
 
 
 @hookspec

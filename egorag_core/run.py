@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .columns import stage_sources
 from .components import Settings, VideoJob
 from .config import RunConfig, run_config
 from .data import (
@@ -149,7 +150,8 @@ def prepare(
         config.media.decode_ahead,
     )  # fmt: skip
     return Prepared(
-        config, context, LanceStore(store_path), report, config_fingerprint(stages), stages,
+        config, context, LanceStore(store_path, stage_sources(pipeline, settings)), report,
+        config_fingerprint(stages), stages,
         output_dir,
     )  # fmt: skip
 

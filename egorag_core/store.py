@@ -6,7 +6,9 @@ key), then its ``videos`` row, which marks it done. A rerun skips keys present i
 run killed at any moment loses at most the video in flight and never leaves duplicates, because
 readers and resumes go through the ``videos`` table. Vectors are fixed-size float32 columns
 (``video_vector``, ``audio_vector``, ``text_vector``, ``caption_vector``), added the first time a
-modality appears, so LanceDB can search them and pyarrow/pandas can read them.
+modality appears, so LanceDB can search them and pyarrow/pandas can read them. The ``columns``
+table records which component and options wrote each vector column (:mod:`egorag_core.columns`),
+and ``transcript`` and ``caption_text`` have LanceDB full-text (BM25) indexes.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from .columns import COLUMNS, ColumnSource, for_columns, sources_from_config
 from .data import MODALITIES, Scene, SceneEncoding, VideoDatapoint, VideoDataset
 
 SCENES = "scenes"
 VIDEOS = "videos"
+#: Text columns of ``scenes`` with a full-text (BM25) index.
+FULL_TEXT = ("transcript", "caption_text")
 
 
 from .errors import StoreError  # noqa: E402  (re-exported)
@@ -77,18 +82,36 @@ def _with_vectors(columns: dict[str, Any], vectors: dict[str, list[np.ndarray | 
 
 
 class LanceStore:
-    """The egorag index at ``path`` (a folder; created on first write)."""
+    """The egorag index at ``path`` (a folder; created on first write). ``sources``: per stage
+    that writes a vector column, what the run's component is (:func:`~egorag_core.columns.
+    stage_sources`), recorded in the ``columns`` table with the first vectors of each column.
+    ``create=False`` opens an existing index only (:class:`StoreError` when there is none)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, sources: Mapping[str, ColumnSource] | None = None,
+                 create: bool = True):  # fmt: skip
         import lancedb
 
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
+        elif not self.path.is_dir():
+            raise StoreError(f"{self.path}: no index there (give --index DIR, an index folder)")
         self._db = lancedb.connect(str(self.path))
         self._lock = threading.Lock()
+        self.sources = dict(sources or {})
+        self._recorded: set[tuple[str, str]] | None = None
+        self._full_text_indexed = False
+
+    def tables(self) -> list[str]:
+        """The tables the index holds."""
+        return list(self._db.list_tables().tables)
 
     def _table(self, name: str) -> Any:
         return self._db.open_table(name) if name in self._db.list_tables().tables else None
+
+    def table(self, name: str) -> Any:
+        """The LanceDB table ``name`` (``scenes``, ``videos``, ``columns``), ``None`` if absent."""
+        return self._table(name)
 
     def done_keys(self) -> set[str]:
         """Keys of every committed video."""
@@ -156,6 +179,58 @@ class LanceStore:
                     table.delete(f"key = '{key}'")
             self._write(SCENES, scenes)
             self._write(VIDEOS, video)
+            self._record_columns(fingerprint, scenes.schema)
+            self._index_full_text()
+
+    def _record_columns(self, fingerprint: str, schema: pa.Schema) -> None:
+        """Add the ``columns`` rows of this run's vector columns not yet recorded."""
+        if not self.sources:
+            return
+        if self._recorded is None:
+            table = self._table(COLUMNS)
+            rows = [] if table is None else table.to_arrow().to_pylist()
+            self._recorded = {(r["config_fingerprint"], r["column"]) for r in rows}
+        vectors = [(f.name, f.type.list_size) for f in schema if f.name.endswith("_vector")]
+        new = [s for s in for_columns(self.sources, vectors, fingerprint)
+               if (fingerprint, s.column) not in self._recorded]  # fmt: skip
+        if new:
+            self._write(COLUMNS, pa.Table.from_pylist([s.to_row() for s in new]))
+            self._recorded.update((fingerprint, s.column) for s in new)
+
+    def _index_full_text(self) -> None:
+        """LanceDB full-text indexes on ``transcript`` and ``caption_text``, once (rows added
+        later are searched too, without the index, until it is optimised)."""
+        if self._full_text_indexed:
+            return
+        from lancedb.index import FTS
+
+        table = self._table(SCENES)
+        indexed = {c for i in table.list_indices() for c in i.columns}
+        for column in FULL_TEXT:
+            if column not in indexed:
+                table.create_index(column, config=FTS())
+        self._full_text_indexed = True
+
+    def column_sources(self) -> list[ColumnSource]:
+        """What wrote each vector column, per config fingerprint: the ``columns`` records,
+        else (an index older than them) the run config of the ``videos`` rows."""
+        table, videos = self._table(COLUMNS), self._table(VIDEOS)
+        found = [ColumnSource.from_row(r) for r in table.to_arrow().to_pylist()] if table else []
+        known = {(s.fingerprint, s.column) for s in found}
+        scenes = self._table(SCENES)
+        dims = {f.name: f.type.list_size for f in scenes.schema if f.name.endswith("_vector")} \
+            if scenes is not None else {}  # fmt: skip
+        rows = videos.to_arrow().to_pylist() if videos is not None else []
+        for row in rows:
+            fingerprint, config = row.get("config_fingerprint"), row.get("config")
+            for column, dim in dims.items():
+                if fingerprint is None or (fingerprint, column) in known or not config:
+                    continue
+                source = sources_from_config(column, fingerprint, json.loads(config), dim)
+                if source is not None:
+                    found.append(source)
+                    known.add((fingerprint, column))
+        return found
 
     def names(self) -> dict[str, list[tuple[str, str]]]:
         """Per committed key, every ``(video_name, video_path)`` it is known by: the encoded

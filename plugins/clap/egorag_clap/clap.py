@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import numpy as np
 from egorag_core.batching import across_groups
 from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.media import AUDIO_SAMPLE_RATE
+from egorag_core.scheduler import ModelScheduler
 
 from .audio import resample, windows
 from .options import ClapOptions
@@ -145,6 +147,14 @@ class ClapEmbedder(ModelComponent[ClapOptions]):
         out = out if isinstance(out, torch.Tensor) else out.pooler_output
         self.passes += 1
         return torch.nn.functional.normalize(out.float(), dim=-1).cpu().numpy()
+
+    def embed_query(self, texts: Sequence[str], scheduler: ModelScheduler) -> np.ndarray:
+        """Search queries through CLAP's text tower, unit length: the space of the ``audio``
+        vectors, ``(len(texts), projection_dim)`` float32 (``egorag search``)."""
+        from .query import text_embeddings
+
+        with scheduler.use(self.spec()) as (model, processor):
+            return text_embeddings(model, processor, texts)
 
 
 def mean_unit(rows: np.ndarray) -> np.ndarray | None:

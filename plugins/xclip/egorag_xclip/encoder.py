@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from egorag_core.batching import across_groups
 from egorag_core.hf import quiet_transformers, torch_dtype
 from egorag_core.keyframes import kmeans_keyframes
 from egorag_core.media import Frames
+from egorag_core.scheduler import ModelScheduler
 from egorag_core.window import FrameSampling
 
 from . import tiny
@@ -68,6 +70,15 @@ def load_xclip(location: str, device: str, options: XClipOptions) -> tuple[Any, 
         model = XCLIPModel.from_pretrained(location, dtype=torch_dtype(options.dtype, device))
         processor = AutoImageProcessor.from_pretrained(location)
     return model.to(device).eval(), processor
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(location: str) -> Any:
+    """The X-CLIP checkpoint's text tokenizer (for search queries)."""
+    from transformers import AutoTokenizer
+
+    with quiet_transformers():
+        return AutoTokenizer.from_pretrained(location)
 
 
 class XClipVideoEncoder(ModelComponent[XClipOptions]):
@@ -208,5 +219,24 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
         self.xclip_calls += 1
         embeds = out.pooler_output if hasattr(out, "pooler_output") else out
         # get_video_features is the raw projection; X-CLIP itself normalises before comparing
+        unit = torch.nn.functional.normalize(embeds.float(), dim=-1)
+        return unit.cpu().numpy().astype(np.float32)
+
+    def embed_query(self, texts: Sequence[str], scheduler: ModelScheduler) -> np.ndarray:
+        """Search queries through X-CLIP's text tower (``get_text_features``: the text
+        encoder and its projection), unit length, ``(len(texts), projection_dim)`` float32: the
+        space of the ``video`` vectors. X-CLIP's video-specific prompt (which shifts the text
+        by each video's frame features) is left out: the index does not keep those features."""
+        import torch
+
+        spec = self.spec("model")
+        tokenizer = load_tokenizer(spec.model_id)
+        with scheduler.use(spec) as (model, _):
+            limit = int(model.config.text_config.max_position_embeddings)
+            inputs = tokenizer(list(texts), padding=True, truncation=True, max_length=limit,
+                               return_tensors="pt").to(model.device)  # fmt: skip
+            with torch.inference_mode():
+                out = model.get_text_features(**inputs)
+        embeds = out.pooler_output if hasattr(out, "pooler_output") else out
         unit = torch.nn.functional.normalize(embeds.float(), dim=-1)
         return unit.cpu().numpy().astype(np.float32)

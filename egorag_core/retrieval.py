@@ -1,0 +1,365 @@
+"""Search an egorag index by words: ``egorag search`` and :func:`search`.
+
+A query is compared with a vector column only once embedded by the component that wrote the
+column (the ``columns`` records, :mod:`egorag_core.columns`), rebuilt from its recorded options
+the way a run builds it (``preset=tiny`` and the run's model cache, the offline rules, models
+through a :class:`~egorag_core.scheduler.ModelScheduler`) and asked for its
+``embed_query`` (:class:`~egorag_core.hookspecs.QueryEmbedder`). Transcripts and captions are
+also searched by LanceDB's full-text (BM25) index. ``auto`` fuses every list it can search by
+reciprocal rank fusion; one modality keeps its own score (cosine similarity, or BM25).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .columns import ColumnSource
+from .errors import ConfigError, SearchError, StoreError
+from .store import SCENES, VIDEOS, LanceStore
+
+#: What ``--modality`` accepts.
+SEARCH_MODALITIES = ("auto", "text", "caption", "transcript", "video", "audio")
+#: The vector column each vector modality searches.
+VECTOR_COLUMNS = {
+    "text": "text_vector",
+    "caption": "caption_vector",
+    "video": "video_vector",
+    "audio": "audio_vector",
+}
+#: Full-text lists: label -> column; the modality each belongs to.
+FULL_TEXT = {"transcript": "transcript", "caption words": "caption_text"}
+FULL_TEXT_MODALITY = {"transcript": "transcript", "caption words": "caption"}
+#: Reciprocal rank fusion: a scene scores sum(1 / (RRF_K + rank)) over the lists.
+RRF_K = 60
+ROW_FIELDS = ["key", "video_name", "video_path", "scene_index", "start", "end", "transcript",
+              "caption_text"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One scene found: where it is, how well it matched and what it says."""
+
+    video_name: str
+    video_path: str
+    start: float
+    end: float
+    #: Cosine similarity or BM25 score for one list; the fused (RRF) score for several.
+    score: float
+    #: The lists that found it, best rank first: ``text``, ``transcript``, ``text+transcript``.
+    modality: str
+    transcript: str
+    caption_text: str
+    scene_index: int
+    #: The video's key in the index.
+    key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One ranked list: a vector column compared with the query embedded by ``producer``
+    (restricted to its videos by ``where`` when others wrote the column too), or a full-text
+    search of a text column (``producer`` ``None``)."""
+
+    label: str
+    column: str
+    producer: ColumnSource | None = None
+    where: str | None = None
+
+
+def index_folder(path: str | Path) -> Path:
+    """``path``, or ``path/index`` when ``path`` is a run's output folder."""
+    path = Path(path)
+    if path.is_dir() and not any(path.glob("*.lance")) and (path / "index").is_dir():
+        return path / "index"
+    return path
+
+
+class SearchIndex:
+    """An index opened for searching; components and models are built once, on first use.
+    Raises :class:`~egorag_core.errors.StoreError` when there is no index with scenes."""
+
+    def __init__(self, path: str | Path, device: str = "cpu"):
+        self.path = index_folder(path)
+        self.store = LanceStore(self.path, create=False)
+        if SCENES not in self.store.tables():
+            raise StoreError(f"{self.path}: the index holds no scenes yet (encode videos first: "
+                             "egorag input=VIDEOS output_dir=...)")  # fmt: skip
+        self.scenes = self.store.table(SCENES)
+        if self.scenes.count_rows() == 0:
+            raise StoreError(f"{self.path}: the index holds no scenes yet")
+        from .scheduler import ModelScheduler
+
+        self.device = device
+        self.scheduler = ModelScheduler(device)
+        self.columns = {f.name: f.type.list_size for f in self.scenes.schema
+                        if f.name.endswith("_vector")}  # fmt: skip
+        self.sources = [s for s in self.store.column_sources() if s.column in self.columns]
+        #: Per full-text column, whether any scene has words in it.
+        self.texts = {c: self.scenes.count_rows(f"{c} IS NOT NULL AND {c} != ''") > 0
+                      for c in FULL_TEXT.values()}  # fmt: skip
+        self._built: dict[str, Any] = {}
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}
+        self._host: Any = None
+
+    # -- what can be searched -------------------------------------------------------------------
+    def plan(self, modality: str = "auto") -> tuple[list[Source], list[str]]:
+        """The lists a ``modality`` search reads, and one line per part of it that cannot be
+        searched, saying why."""
+        if modality not in SEARCH_MODALITIES:
+            choices = ", ".join(SEARCH_MODALITIES)
+            raise SearchError(f"--modality {modality}: choose one of {choices}")
+        wanted = [m for m in VECTOR_COLUMNS if modality in ("auto", m)]
+        sources: list[Source] = []
+        notes: list[str] = []
+        for name in wanted:
+            found, problems = self._vector_sources(name)
+            sources += found
+            notes += problems
+        for label, column in FULL_TEXT.items():
+            if modality not in ("auto", FULL_TEXT_MODALITY[label]):
+                continue
+            if self.texts[column]:
+                sources.append(Source(label, column))
+            else:
+                notes.append(f"{FULL_TEXT_MODALITY[label]}: every {column} is empty")
+        return sources, notes
+
+    def _vector_sources(self, modality: str) -> tuple[list[Source], list[str]]:
+        """The lists of one vector modality: one per distinct writer of its column."""
+        column = VECTOR_COLUMNS[modality]
+        if column not in self.columns:
+            return [], [f"{modality}: the index has no {column}"]
+        writers: dict[str, list[ColumnSource]] = {}
+        for source in self.sources:
+            if source.column == column:
+                writers.setdefault(source.identity(), []).append(source)
+        if not writers:
+            return [], [f"{modality}: no record of the component that wrote {column} (an index "
+                        "written before egorag kept run configs): not searched"]  # fmt: skip
+        fingerprints = self._fingerprints()
+        found, notes = [], []
+        for group in writers.values():
+            try:
+                self.embedder(group[0])
+            except SearchError as exc:
+                notes.append(f"{modality}: {exc}")
+                continue
+            prints = sorted({s.fingerprint for s in group})
+            where = None if set(prints) >= fingerprints else " OR ".join(
+                f"key LIKE '%-{p}%'" for p in prints)  # fmt: skip
+            found.append(Source(modality, column, group[0], where))
+        return found, notes
+
+    def _fingerprints(self) -> set[str]:
+        videos = self.store.table(VIDEOS)
+        if videos is None or "config_fingerprint" not in videos.schema.names:
+            return set()
+        return set(videos.to_arrow().column("config_fingerprint").to_pylist())
+
+    def describe(self) -> list[str]:
+        """One line per modality: what ``auto`` searches it with, or why it cannot."""
+        sources, notes = self.plan("auto")
+        lines = []
+        for s in sources:
+            by = f"query embedded by {s.producer.selection}" if s.producer else "full text (BM25)"
+            lines.append(f"{s.label}: {s.column}, {by}")
+        return lines + [f"not searched: {n}" for n in notes]
+
+    # -- query embedding ------------------------------------------------------------------------
+    def embedder(self, source: ColumnSource) -> Any:
+        """The component that wrote ``source``'s column, rebuilt as the run built it; raises
+        :class:`SearchError` (one line) when it cannot embed a query into that column."""
+        key = source.identity()
+        if key not in self._built:
+            try:
+                self._built[key] = self._build(source)
+            except SearchError as exc:
+                self._built[key] = exc
+        built = self._built[key]
+        if isinstance(built, SearchError):
+            raise built
+        return built
+
+    def _build(self, source: ColumnSource) -> Any:
+        from .components import Settings
+        from .hookspecs import QueryEmbedder
+        from .pipeline import build_component
+        from .plugins import load_plugins
+
+        cache = Path(source.cache_dir or "~/.cache/egorag").expanduser()
+        settings = Settings(self.device, source.tiny, cache, show_progress=False)
+        self._host = self._host or load_plugins()
+        try:
+            component = build_component(self._host, source.group, source.option,
+                                        source.options, settings)  # fmt: skip
+        except ConfigError as exc:
+            raise SearchError(f"{source.column} was written by {source.selection}, which "
+                              f"cannot be rebuilt here: {exc}") from None  # fmt: skip
+        if not isinstance(component, QueryEmbedder):
+            name = type(component).__name__
+            raise SearchError(f"{source.column} was written by {source.selection} ({name}), "
+                              "which has no text side: not searchable by words")  # fmt: skip
+        problem = other_models(source, component)
+        if problem:
+            raise SearchError(problem)
+        return component
+
+    def query_vector(self, source: ColumnSource, text: str) -> np.ndarray:
+        """``text`` embedded by the component that wrote ``source``'s column (float32, the
+        column's size)."""
+        key = (source.identity(), text)
+        if key not in self._vectors:
+            rows = np.asarray(self.embedder(source).embed_query([text], self.scheduler))
+            dim = self.columns[source.column]
+            if rows.shape != (1, dim):
+                raise SearchError(f"{source.column}: {source.selection} embeds a query as "
+                                  f"{rows.shape[1:]} values, the column holds {dim}")  # fmt: skip
+            self._vectors[key] = rows[0].astype(np.float32)
+        return self._vectors[key]
+
+    # -- search ---------------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5, modality: str = "auto",
+               video: str | None = None) -> list[Hit]:  # fmt: skip
+        """The ``k`` best scenes for ``query``; ``video`` (a name or path) restricts the search
+        to one video. Raises :class:`SearchError` (one line) when it cannot be done."""
+        query = query.strip()
+        if not query:
+            raise SearchError('empty query: give the words to search for, e.g. "a red bike"')
+        if k < 1:
+            raise SearchError(f"--k {k}: give at least 1")
+        where = self.video_filter(video)
+        sources, notes = self.plan(modality)
+        if not sources and modality == "auto":
+            raise SearchError(f"nothing in {self.path} is searchable by words: {'; '.join(notes)}")
+        if not sources:  # each note starts with the modality: "video: ..."
+            raise SearchError(f"--modality {notes[0]}")
+        depth = k if len(sources) == 1 else max(50, 4 * k)
+        lists = [(s, self.ranked(s, query, depth, where)) for s in sources]
+        return fuse(lists, k)
+
+    def video_filter(self, video: str | None) -> str | None:
+        """The filter of the scenes of ``video`` (a name or path, an alias's too)."""
+        if video is None:
+            return None
+        names = self.store.names()
+        keys = [k for k, known in names.items() if any(video in pair for pair in known)]
+        if not keys:
+            listed = sorted({n for known in names.values() for n, _ in known})
+            shown = ", ".join(listed[:10]) + (" ..." if len(listed) > 10 else "")
+            raise SearchError(f"--video {video}: no such video in the index (videos: {shown})")
+        return "key IN (" + ", ".join("'" + k.replace("'", "''") + "'" for k in keys) + ")"
+
+    def ranked(self, source: Source, query: str, depth: int,
+               where: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """The rows of ``source`` for ``query``, best first, each with its ``score``."""
+        if source.producer is None:
+            builder = self.scenes.search(query, query_type="fts", fts_columns=source.column)
+            scored = "_score"
+        else:
+            vector = self.query_vector(source.producer, query)
+            builder = self.scenes.search(vector, vector_column_name=source.column)
+            builder, scored = builder.distance_type("cosine"), "_distance"
+        filters = [f"({f})" for f in (source.where, where) if f]
+        if filters:
+            builder = builder.where(" AND ".join(filters), prefilter=True)
+        rows = builder.select([*ROW_FIELDS, scored]).limit(depth).to_arrow().to_pylist()
+        for row in rows:  # BM25 as it is; cosine similarity from the cosine distance
+            row["score"] = row["_score"] if scored == "_score" else 1.0 - row["_distance"]
+        return rows
+
+
+def other_models(source: ColumnSource, component: Any) -> str | None:
+    """Why ``component`` cannot embed queries for ``source``'s column: a random-weight model
+    that wrote it is gone or was built again (other random weights mean nothing); ``None``
+    when its models are the ones recorded."""
+    from .columns import weights_sha256
+
+    now = {spec.model_id: spec for spec in component.models()}
+    if not source.recorded and any(spec.random_weights for spec in now.values()):
+        return (f"{source.column} was written with random-weight models (preset=tiny) before "
+                "egorag recorded which: not searched; encode again to search it")  # fmt: skip
+    for model in source.models:
+        if not model.get("random_weights"):
+            continue
+        same = model["model_id"] in now
+        if not same or weights_sha256(model["model_id"]) != model.get("weights_sha256"):
+            return (f"{source.column} was written by random-weight model {model['model_id']} "
+                    "(preset=tiny), which is gone or was built again since: other random "
+                    "weights would mean nothing; encode again to search it")  # fmt: skip
+    return None
+
+
+def fuse(lists: Sequence[tuple[Source, list[dict[str, Any]]]], k: int) -> list[Hit]:
+    """One list keeps its own scores; several are fused by reciprocal rank fusion."""
+    if len(lists) == 1:
+        source, rows = lists[0]
+        return [_hit(row, float(row["score"]), source.label) for row in rows[:k]]
+    scores: dict[tuple[str, int], float] = {}
+    labels: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    rows_by_scene: dict[tuple[str, int], dict[str, Any]] = {}
+    for source, rows in lists:
+        for rank, row in enumerate(rows, 1):
+            scene = (row["key"], int(row["scene_index"]))
+            scores[scene] = scores.get(scene, 0.0) + 1.0 / (RRF_K + rank)
+            labels.setdefault(scene, []).append((rank, source.label))
+            rows_by_scene.setdefault(scene, row)
+    best = sorted(scores, key=lambda s: (-scores[s], s))[:k]
+    out = []
+    for scene in best:
+        names = list(dict.fromkeys(label for _, label in sorted(labels[scene])))
+        out.append(_hit(rows_by_scene[scene], scores[scene], "+".join(names)))
+    return out
+
+
+def _hit(row: dict[str, Any], score: float, modality: str) -> Hit:
+    return Hit(
+        row["video_name"], row["video_path"], float(row["start"]), float(row["end"]), score,
+        modality, row["transcript"] or "", row["caption_text"] or "", int(row["scene_index"]),
+        row["key"],
+    )  # fmt: skip
+
+
+def search(index: str | Path | SearchIndex, query: str, k: int = 5, modality: str = "auto",
+           video: str | None = None, device: str = "cpu") -> list[Hit]:  # fmt: skip
+    """The ``k`` scenes of the index (a folder, or an open :class:`SearchIndex`, which keeps
+    its models loaded between queries) that best match ``query``. ``modality``: ``auto`` (every
+    list fused), ``text``, ``caption``, ``transcript``, ``video`` or ``audio``."""
+    engine = index if isinstance(index, SearchIndex) else SearchIndex(index, device)
+    return engine.search(query, k, modality, video)
+
+
+def clock(seconds: float) -> str:
+    """``h:mm:ss.s``."""
+    tenths = int(round(seconds * 10))
+    hours, rest = divmod(tenths, 36000)
+    minutes, rest = divmod(rest, 600)
+    return f"{hours}:{minutes:02d}:{rest / 10:04.1f}"
+
+
+def snippet(text: str, width: int = 90) -> str:
+    """``text`` on one line, cut to ``width`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3].rstrip() + "..."
+
+
+def format_hits(hits: Sequence[Hit]) -> str:
+    """The hits as the CLI prints them."""
+    if not hits:
+        return "no hits"
+    lines = []
+    for i, hit in enumerate(hits, 1):
+        lines.append(f"{i}. {hit.video_name}  {clock(hit.start)}-{clock(hit.end)}  "
+                     f"score {hit.score:.4f}  [{hit.modality}]")  # fmt: skip
+        if hit.transcript.strip():
+            lines.append(f"   transcript: {snippet(hit.transcript)}")
+        if hit.caption_text.strip():
+            lines.append(f"   caption:    {snippet(hit.caption_text)}")
+    return "\n".join(lines)
