@@ -207,6 +207,12 @@ class StageComponent(Component[OptionsT], ABC):
         or frames asked for otherwise (they are then decoded on demand)."""
         return None
 
+    def frame_side(self) -> int | None:
+        """The shorter side (pixels) this stage's model needs of the frames it reads or is
+        handed (keyframes): a window's frames are decoded at the largest side its stages
+        declare, never above the video's. ``None``: full size."""
+        return None
+
 
 @dataclass(frozen=True)
 class ModelRole:

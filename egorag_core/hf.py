@@ -59,3 +59,19 @@ def clean_generated_text(text: str, prompt: str | None = None) -> str:
     if prompt and text.lower().startswith(prompt.lower()):
         text = text[len(prompt) :]
     return " ".join(text.split())
+
+
+def image_side(location: str) -> int | None:
+    """The shorter frame side (pixels) the image processor saved at ``location`` resizes to:
+    ``size["shortest_edge"]``, or the larger of ``height`` and ``width`` (a square resize);
+    ``None`` when its config says neither. Reads the processor's config only."""
+    from transformers import AutoImageProcessor
+
+    with quiet_transformers():
+        processor = AutoImageProcessor.from_pretrained(location)
+    size = dict(getattr(processor, "size", None) or {})
+    if "shortest_edge" in size:
+        return int(size["shortest_edge"])
+    if "height" in size and "width" in size:
+        return int(max(size["height"], size["width"]))
+    return None

@@ -263,11 +263,25 @@ def _turns(frame: Any) -> int:
     return int(round((getattr(frame, "rotation", 0) or 0) / 90)) % 4
 
 
-def _rgb(frame: Any) -> np.ndarray:
-    """A decoded PyAV frame at full size as ``(H, W, 3)`` uint8 RGB, turned upright."""
-    array = frame.to_ndarray(format="rgb24")
+def _rgb(frame: Any, size: tuple[int, int] | None = None) -> np.ndarray:
+    """A decoded PyAV frame as ``(H, W, 3)`` uint8 RGB, turned upright: at full size, or made
+    ``size`` = ``(width, height)`` (upright) by swscale in the same conversion."""
     turns = _turns(frame)
+    if size is None:
+        array = frame.to_ndarray(format="rgb24")
+    else:
+        width, height = size[::-1] if turns % 2 else size
+        array = frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
     return np.rot90(array, turns) if turns else array
+
+
+def frame_size(width: int, height: int, side: int | None) -> tuple[int, int] | None:
+    """``(width, height)`` whose shorter side is ``side`` (aspect kept, even sides); ``None``
+    (full size) when ``side`` is ``None`` or the video is not larger."""
+    if side is None or min(width, height) <= side:
+        return None
+    scale = side / min(width, height)  # sides rounded up to even: never below ``side``
+    return math.ceil(width * scale / 2) * 2, math.ceil(height * scale / 2) * 2
 
 
 def _as_is(frame: Any) -> Any:
@@ -437,9 +451,9 @@ class VideoFrames:
                 f"({_first_line(exc)})"
             ) from exc
 
-    def _decode(self, idx: Sequence[int]) -> np.ndarray:
-        """``(len(idx), H, W, 3)`` RGB frames."""
-        frames = self._decode_map(idx)
+    def _decode(self, idx: Sequence[int], size: tuple[int, int] | None = None) -> np.ndarray:
+        """``(len(idx), H, W, 3)`` RGB frames, at full size or ``size`` (see :func:`_rgb`)."""
+        frames = self._decode_map(idx, _rgb if size is None else functools.partial(_rgb, size=size))
         return np.stack([frames[i] for i in idx])
 
     def _remember(self, key: tuple[int, ...], array: np.ndarray) -> None:
@@ -495,11 +509,22 @@ class VideoFrames:
         for batch in read_ahead(converted, ahead) if ahead > 0 else converted:
             yield from batch
 
-    def get_uncached(self, indices: Sequence[int]) -> Frames:
-        """Like :meth:`get`, without touching the cache."""
+    def decode_each(
+        self, indices: Sequence[int], size: tuple[int, int] | None = None
+    ) -> dict[int, np.ndarray]:
+        """The frames at ``indices`` by index, each its own array (no stacked copy), made
+        ``size`` while converting when given; not cached."""
+        idx = sorted({min(self.frame_count - 1, max(0, int(i))) for i in indices})
+        convert = _rgb if size is None else functools.partial(_rgb, size=size)
+        with self._lock:
+            return self._decode_map(idx, convert)
+
+    def get_uncached(self, indices: Sequence[int], size: tuple[int, int] | None = None) -> Frames:
+        """Like :meth:`get`, without touching the cache; frames made ``size`` = ``(width,
+        height)`` while converting when given (see :func:`frame_size`)."""
         idx = tuple(min(self.frame_count - 1, max(0, int(i))) for i in indices)
         with self._lock:
-            array = self._decode(idx)
+            array = self._decode(idx, size)
         return Frames(array, idx, tuple(i / self.fps for i in idx))
 
     def close(self) -> None:

@@ -33,13 +33,13 @@ from .data import (
 )
 from .errors import InputError, StageError
 from .executor import LocalExecutor
-from .media import VideoFrames, probe
+from .media import VideoFrames, frame_size, probe
 from .pipeline import Pipeline, build_pipeline
 from .plugins import PluginHost, failed_plugins, load_plugins
 from .report import RunReport, VideoRecord
 from .scheduler import ModelScheduler
 from .store import LanceStore, config_fingerprint, content_hash
-from .window import FrameCounts, decoded_windows, needed_indices, windows
+from .window import FrameCounts, decode_side, decoded_windows, needed_indices, windows
 
 log = logging.getLogger("egorag")
 
@@ -278,12 +278,15 @@ def _run_windows(
     samplings = [s for _, c in stages if (s := c.frame_sampling()) is not None]
     needed = needed_indices(frames, job.scenes, samplings)
     spans: list[range] = [range(len(job.scenes))]
+    side = decode_side([c.frame_side() for _, c in stages])
+    size = frame_size(job.info.width, job.info.height, side)  # what the models need
     if context.scheduler.keeps_models_resident:
-        frame_bytes = job.info.width * job.info.height * 3
-        spans = list(windows(needed, frame_bytes, context.window_bytes))
-    else:  # frames on demand (cached), each model used once for the whole video
-        needed = [set() for _ in needed]
-    for span, held in decoded_windows(frames, spans, needed, counts, context.decode_ahead):
+        width, height = size or (job.info.width, job.info.height)
+        spans = list(windows(needed, width * height * 3, context.window_bytes))
+    else:  # frames on demand (cached, full size), each model used once for the whole video
+        needed, size = [set() for _ in needed], None
+    ahead = context.decode_ahead
+    for span, held in decoded_windows(frames, spans, needed, counts, ahead, size):
         part = job.window(span, held)
         for name, component in stages:
             _timed_stage(context, name, component, part, timings, release=False)

@@ -77,6 +77,13 @@ class FrameCounts:
             self.needed += needed
             self.decoded += decoded
 
+def decode_side(sides: Sequence[int | None]) -> int | None:
+    """The shorter side to decode a window's frames at: the largest any of its stages needs;
+    ``None`` (full size) when a stage needs full size or none declares one."""
+    if not sides or any(side is None for side in sides):
+        return None
+    return max(side for side in sides if side is not None)
+
 
 def needed_indices(
     frames: FrameSource, scenes: Sequence[Scene], samplings: Sequence[FrameSampling]
@@ -100,16 +107,22 @@ def windows(needed: Sequence[set[int]], frame_bytes: int, budget_bytes: int) -> 
 
 
 class WindowFrames:
-    """The frames of one window, decoded once and held; other requests go to the decoder."""
+    """The frames of one window, decoded once (at ``size``, or full size) and held; other
+    requests go to the decoder (at the same size)."""
 
-    def __init__(self, frames: VideoFrames, indices: set[int], counts: FrameCounts):
-        self._frames = frames
+    def __init__(
+        self,
+        frames: VideoFrames,
+        indices: set[int],
+        counts: FrameCounts,
+        size: tuple[int, int] | None = None,
+    ):
+        self._frames, self.size = frames, size
         self.fps, self.frame_count = frames.fps, frames.frame_count
         self._counts = counts
         self._held: dict[int, np.ndarray] = {}
         if indices:
-            got = frames.get_uncached(sorted(indices))
-            self._held = dict(zip(got.indices, got.array, strict=True))
+            self._held = frames.decode_each(sorted(indices), size)
         counts.add(len(self._held), len(self._held))
 
     @property
@@ -121,7 +134,8 @@ class WindowFrames:
         if not all(i in self._held for i in idx):
             missing = len(set(idx) - set(self._held))
             self._counts.add(missing, missing)
-            return self._frames.get(idx)
+            return self._frames.get(idx) if self.size is None else \
+                self._frames.get_uncached(idx, self.size)  # fmt: skip
         array = np.stack([self._held[i] for i in idx])
         return Frames(array, idx, tuple(i / self.fps for i in idx))
 
@@ -141,13 +155,14 @@ def decoded_windows(
     needed: Sequence[set[int]],
     counts: FrameCounts,
     ahead: bool = True,
+    size: tuple[int, int] | None = None,
 ) -> Iterator[tuple[range, WindowFrames]]:
-    """Each span with its frames decoded. With ``ahead``, the next span's frames are decoded in
-    a background thread while the caller works on the current one (two windows held at once),
-    so the models are not left waiting on the decoder."""
+    """Each span with its frames decoded (at ``size``, or full size). With ``ahead``, the next
+    span's frames are decoded in a background thread while the caller works on the current one
+    (two windows held at once), so the models are not left waiting on the decoder."""
 
     def load(span: range) -> WindowFrames:
-        return WindowFrames(frames, set().union(*(needed[i] for i in span)), counts)
+        return WindowFrames(frames, set().union(*(needed[i] for i in span)), counts, size)
 
     if not ahead:
         for span in spans:

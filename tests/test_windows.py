@@ -92,3 +92,22 @@ def test_decoding_ahead_gives_the_same_output(tmp_path, multi_scene_video, decod
     for x, y in zip(a.scene_embeddings, b.scene_embeddings, strict=True):
         np.testing.assert_array_equal(x.video, y.video)
         assert x.caption_text == y.caption_text
+
+
+def test_frames_are_made_the_size_asked_while_converting(multi_scene_video):
+    from egorag_core.media import frame_size, probe
+    from egorag_core.window import decode_side
+
+    assert frame_size(160, 120, 32) == (44, 32) and frame_size(160, 120, 120) is None
+    assert frame_size(120, 160, 33) == (34, 44)  # portrait; even sides
+    assert decode_side([32, 384]) == 384 and decode_side([32, None]) is None
+    assert decode_side([]) is None
+    with VideoFrames(probe(multi_scene_video)) as frames:
+        small = frames.decode_each([0, 25, 25, 79], (44, 32))
+        full = frames.get([25]).array[0]
+    assert sorted(small) == [0, 25, 79] and {a.shape for a in small.values()} == {(32, 44, 3)}
+    # The same picture, made small: close to the full frame averaged down.
+    import cv2
+
+    expected = cv2.resize(full, (44, 32), interpolation=cv2.INTER_AREA).astype(int)
+    assert np.abs(small[25].astype(int) - expected).mean() < 12

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from egorag_core import ModelComponent, ModelRole, VideoJob
-from egorag_core.hf import clean_generated_text, quiet_transformers, torch_dtype
+from egorag_core.hf import clean_generated_text, image_side, quiet_transformers, torch_dtype
 from egorag_core.keyframes import kmeans_keyframes
 
 from .select import merge_captions, pixel_features
@@ -89,6 +89,10 @@ class BlipCaptioner(ModelComponent[BlipOptions]):
 
     def variant(self, role: ModelRole) -> str:
         return self.options.dtype
+
+    def frame_side(self) -> int | None:
+        """The side BLIP's image processor resizes frames to (384 for the base model)."""
+        return image_side(self.spec().model_id)
 
     def choose_frames(self, job: VideoJob, index: int) -> np.ndarray:
         """The representative frames (time order) of scene ``index``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -88,6 +89,13 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
         ``fps``, at least ``VIDEO_MIN_FRAMES`` frames when the scene has them (qwen-vl-utils'
         ``FPS_MIN_FRAMES``), at most ``max_frames``."""
         return FrameSampling(self.options.fps, self.options.max_frames, VIDEO_MIN_FRAMES)
+
+    def frame_side(self) -> int | None:
+        """The side of a square of ``max_pixels``: frames whose shorter side is that hold at
+        least ``max_pixels``, all the processor's resize keeps; ``None`` (full size) when the
+        budget is the processor's own."""
+        max_pixels = self.options.max_pixels
+        return None if max_pixels is None else math.ceil(math.sqrt(max_pixels))
 
     def scene_indices(self, job: VideoJob, scene: Scene) -> list[int]:
         """The frame indices :meth:`scene_frames` reads."""

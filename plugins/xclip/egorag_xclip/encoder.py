@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from egorag_core import ModelComponent, ModelRole, Scene, VideoJob
 from egorag_core.batching import across_groups
-from egorag_core.hf import quiet_transformers, torch_dtype
+from egorag_core.hf import image_side, quiet_transformers, torch_dtype
 from egorag_core.keyframes import kmeans_keyframes
 from egorag_core.media import Frames
 from egorag_core.scheduler import ModelScheduler
@@ -118,6 +118,12 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
         raised for a scene too short to give :meth:`keyframe_count` distinct frames."""
         o = self.options
         return FrameSampling(o.sample_fps, o.max_frames, min_frames=self.keyframe_count())
+
+    def frame_side(self) -> int | None:
+        """The larger of the sides the CLIP and X-CLIP image processors resize frames to
+        (224 for the base models), read from their configs."""
+        sides = [image_side(self.spec(option).model_id) for option in ("clip_model", "model")]
+        return None if None in sides else max(s for s in sides if s is not None)
 
     def xclip_num_frames(self) -> int:
         """The X-CLIP model's ``vision_config.num_frames``, read from its config (no weights)."""
