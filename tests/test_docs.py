@@ -83,7 +83,7 @@ def test_every_hook_has_a_section_with_its_exact_signature() -> None:
 def test_no_section_for_a_hook_that_does_not_exist() -> None:
     text = HOOKS_DOC.read_text(encoding="utf-8")
     sections = set(re.findall(r"^## (.+)$", text, re.MULTILINE))
-    assert sections == {*hookspec_functions(), "register"}
+    assert sections == {*hookspec_functions(), "register", "embed_query"}
     assert set(documented_signatures()) == sections
 
 
@@ -107,12 +107,17 @@ def test_the_register_callback_is_documented_with_its_signature() -> None:
     assert documented_signatures().get("register") == expected
 
 
+def test_the_optional_query_method_is_documented_with_its_signature() -> None:
+    expected = signature_line("embed_query", hookspecs.QueryEmbedder.embed_query)
+    assert documented_signatures().get("embed_query") == expected
+
+
 @pytest.mark.parametrize("doc", ["README.md", "CONTRIBUTING.md"])
 def test_every_python_block_runs(doc: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each block in a fresh namespace, in order, in one empty folder (a later block may read
     what an earlier one wrote, as a reader following along would)."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EGORAG_PLUGINS", f"{PLUGINS},template")
+    monkeypatch.setenv("EGORAG_PLUGINS", f"{PLUGINS},template,whisper")
     blocks = [b for b in fenced_blocks(REPO / doc) if b[1] == "python"]
     assert blocks, f"{doc} has no python blocks"
     for line, _, code, before in blocks:
