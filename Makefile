@@ -29,7 +29,8 @@ system:
 	fi
 
 $(STAMP): pyproject.toml constraints.txt requirements-dev.txt $(NODEPS) \
-          $(addsuffix pyproject.toml,$(PLUGINS)) tests/plugins/testplugin/pyproject.toml
+          $(addsuffix pyproject.toml,$(PLUGINS)) tests/plugins/testplugin/pyproject.toml \
+          tests/plugins/faultyplugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip "setuptools<81" wheel
 	$(PIP_INSTALL) torch==2.13.0

@@ -63,8 +63,28 @@ class StoreConfig:
 
 @dataclass
 class ExecutorConfig:
-    #: ``local``: threads on this machine (``max_workers`` videos at once).
+    """Where videos are encoded: ``executor=local`` (threads) or ``executor=ray`` (actors).
+    ``address``, ``workers`` and the per-worker resources are read by ``executor=ray`` only;
+    the shard settings by both."""
+
+    #: ``local``: threads on this machine (``max_workers`` videos at once); ``ray``: long-lived
+    #: Ray actors, each with its own pipeline and models (egorag_core/ray_executor.py).
     name: str = "local"
+    #: Ray cluster to join (``auto``, ``HOST:6379``, ``ray://HOST:10001``); null: join the Ray
+    #: this process already runs, else start a local one for the run (stopped at its end).
+    address: str | None = None
+    #: Ray actors, each loading every model of the pipeline once.
+    workers: int = 2
+    #: CPUs Ray reserves for each worker.
+    num_cpus_per_worker: float = 1.0
+    #: GPUs for each worker (0.5: two workers share one GPU, each with half its memory budget).
+    num_gpus_per_worker: float = 0.0
+    #: Split a video longer than this into shards of contiguous scenes of about this length,
+    #: encoded at once by different workers (or threads) and merged before the commit; null: off.
+    shard_minutes: float | None = None
+    #: Audio on each side of a shard that the ASR hears too, so words at its edges are decoded
+    #: in context; each word is kept by the one shard holding its scene.
+    shard_overlap_seconds: float = 10.0
 
 
 @dataclass

@@ -1,5 +1,10 @@
 """``run_report.json``: per video status and stage times, the models that ran, load counts,
-peak memory. Rewritten atomically after every video, so a killed run leaves a valid report."""
+peak memory. Rewritten atomically after every video, so a killed run leaves a valid report.
+
+With ``executor=ray`` the models load in the workers: ``workers`` lists each worker's own
+figures (tasks, model loads, stage counters, peak RSS; a worker that died keeps its last), and
+``model_loads`` and the stages' ``stats`` are their sums (maxima for ``largest``/``max``/``peak``
+counters). ``peak_rss_bytes`` is always the driver's."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import datetime as dt
 import json
 import os
 import resource
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -57,6 +62,22 @@ def peak_rss_bytes() -> int:
     return peak if os.uname().sysname == "Darwin" else peak * 1024
 
 
+def merge_counters(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Counters of several workers as one: numbers summed (the largest for keys starting
+    with ``largest``, ``max`` or ``peak``), anything else as the first worker gave it."""
+    out: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if key not in out or not number:
+                out.setdefault(key, value)
+            elif key.startswith(("largest", "max", "peak")):
+                out[key] = max(out[key], value)
+            else:
+                out[key] += value
+    return out
+
+
 class RunReport:
     """Collects outcomes and writes the report file."""
 
@@ -75,6 +96,9 @@ class RunReport:
         self.scheduler = scheduler
         self.videos: list[VideoRecord] = []
         self.index_path = ""
+        self.executor = "local"
+        #: Per-worker figures of a multi-process executor (none for local threads).
+        self.workers: Callable[[], list[dict[str, Any]]] = list
         self.started = dt.datetime.now(dt.timezone.utc)
 
     def add(self, outcome: VideoRecord) -> None:
@@ -93,6 +117,15 @@ class RunReport:
             for stage, seconds in v.stage_seconds.items():
                 stage_totals[stage] = stage_totals.get(stage, 0.0) + seconds
         scheduler = self.scheduler.report()
+        workers = self.workers()
+        stage_stats = self.stage_stats()
+        loads = {k: m["loads"] for k, m in scheduler["models"].items()}
+        if workers:
+            stage_stats = {
+                name: merge_counters(w.get("stage_stats", {}).get(name, {}) for w in workers)
+                for name in self.stages
+            }
+            loads = merge_counters(w.get("model_loads", {}) for w in workers)
         return {
             "started": self.started.isoformat(),
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -101,13 +134,15 @@ class RunReport:
             "tiny_models": self.settings.tiny,
             "counts": self.counts(),
             "stages": {
-                name: {**info, "stats": self.stage_stats().get(name, {})}
+                name: {**info, "stats": stage_stats.get(name, {})}
                 for name, info in self.stages.items()
             },
             "stage_seconds_total": {k: round(s, 3) for k, s in stage_totals.items()},
-            "model_loads": {k: m["loads"] for k, m in scheduler["models"].items()},
+            "model_loads": loads,
             "scheduler": scheduler,
             "peak_rss_bytes": peak_rss_bytes(),
+            "executor": self.executor,
+            "workers": workers,
             "videos": [v.as_dict() for v in self.videos],
         }
 

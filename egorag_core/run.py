@@ -14,7 +14,6 @@ import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,13 @@ from .data import (
     validate_scenes,
 )
 from .errors import InputError, StageError
-from .executor import LocalExecutor
+from .executor import check_executor
 from .media import VideoFrames, frame_size, probe
 from .pipeline import Pipeline, build_pipeline
 from .plugins import PluginHost, failed_plugins, load_plugins
 from .report import RunReport, VideoRecord
 from .scheduler import ModelScheduler
+from .shards import CONTEXT_STAGES, Part, SpanJob, Split, check_sharding
 from .store import LanceStore, config_fingerprint, content_hash
 from .window import FrameCounts, decode_side, decoded_windows, needed_indices, windows
 
@@ -106,16 +106,42 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def default_budget(device: str) -> int:
-    """80% of the device's memory, in bytes."""
+def default_budget(device: str, share: float = 1.0) -> int:
+    """80% of the device's memory (of ``share`` of it), in bytes."""
     if device.startswith("cuda"):
         import torch
 
         index = int(device.split(":")[1]) if ":" in device else 0
-        return int(0.8 * torch.cuda.get_device_properties(index).total_memory)
+        return int(0.8 * share * torch.cuda.get_device_properties(index).total_memory)
     import psutil
 
     return int(0.8 * psutil.virtual_memory().total)
+
+
+def build_context(
+    config: RunConfig,
+    choices: Mapping[str, str] | None = None,
+    host: PluginHost | None = None,
+    gpu_share: float = 1.0,
+) -> EncodeContext:
+    """Settings, plugins, the checked pipeline and its scheduler: what :func:`encode` needs.
+    The driver builds one, and so does each ``executor=ray`` worker; ``gpu_share`` is the part
+    of a GPU that is this process's (its default memory budget shrinks to match)."""
+    device = resolve_device(config.device)
+    settings = Settings(device, config.models.tiny, config.cache_dir, config.progress)
+    host = host or load_plugins()
+    for plugin in failed_plugins(host):
+        log.warning("plugin %s (%s) failed to load: %s", plugin.name, plugin.module, plugin.error)
+    pipeline = build_pipeline(config, settings, host, choices or {})
+    budget_gb = config.models.memory_budget_gb
+    share = gpu_share if device.startswith("cuda") else 1.0
+    budget = int(budget_gb * 2**30) if budget_gb is not None else default_budget(device, share)
+    scheduler = ModelScheduler(device, budget)
+    scheduler.plan(pipeline.plan())
+    return EncodeContext(
+        pipeline, scheduler, settings, config.frame_cache_bytes, config.window_bytes,
+        config.media.decode_ahead,
+    )  # fmt: skip
 
 
 def prepare(
@@ -127,28 +153,20 @@ def prepare(
     """Settings, plugins, checked components, the scheduler's plan, the store and the report.
     Raises :class:`~egorag_core.errors.ConfigError` (one line) when the run cannot start."""
     config = run_config(cfg)
+    check_executor(config.executor)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(config.device)
-    settings = Settings(device, config.models.tiny, config.cache_dir, config.progress)
-    host = host or load_plugins()
-    for plugin in failed_plugins(host):
-        log.warning("plugin %s (%s) failed to load: %s", plugin.name, plugin.module, plugin.error)
-    pipeline = build_pipeline(config, settings, host, choices or {})
-    budget_gb = config.models.memory_budget_gb
-    budget = int(budget_gb * 2**30) if budget_gb is not None else default_budget(device)
-    scheduler = ModelScheduler(device, budget)
-    scheduler.plan(pipeline.plan())
+    context = build_context(config, choices, host)
+    pipeline, settings = context.pipeline, context.settings
+    check_sharding(config.executor, [name for name, _ in pipeline.stages])
     store_path = Path(config.store.path or output_dir / "index")
     report = RunReport(
-        output_dir / "run_report.json", pipeline.describe(), settings, scheduler, pipeline.stats
-    )
-    report.index_path = str(store_path)
-    stages = pipeline.fingerprint_config(settings.tiny)
-    context = EncodeContext(
-        pipeline, scheduler, settings, config.frame_cache_bytes, config.window_bytes,
-        config.media.decode_ahead,
+        output_dir / "run_report.json", pipeline.describe(), settings, context.scheduler,
+        pipeline.stats,
     )  # fmt: skip
+    report.index_path = str(store_path)
+    report.executor = config.executor.name
+    stages = pipeline.fingerprint_config(settings.tiny)
     return Prepared(
         config, context, LanceStore(store_path, stage_sources(pipeline, settings)), report,
         config_fingerprint(stages), stages,
@@ -209,9 +227,10 @@ def _video_key(content: str, fingerprint: str, point: VideoDatapoint) -> str:
 FRAME_STAGES = ("video", "caption")
 
 
-def encode(context: EncodeContext, record: VideoRecord) -> EncodedVideo:
+def encode(context: EncodeContext, record: VideoRecord, part: Part | None = None) -> EncodedVideo:
     """Encode one planned video: open its decoder once, split scenes, run the frame stages
-    window by window, then the audio and text stages over the whole video."""
+    window by window, then the audio and text stages over the whole video. With ``part``,
+    only that shard of the video's scenes (see :mod:`egorag_core.shards`)."""
     assert record.info is not None and record.point is not None
     info = record.info
     timings: dict[str, float] = {}
@@ -219,7 +238,7 @@ def encode(context: EncodeContext, record: VideoRecord) -> EncodedVideo:
     with VideoFrames(info, cache_bytes=context.frame_cache_bytes) as frames:
         job = VideoJob(record.point, info, frames, context.scheduler, context.settings)
         try:
-            _encode_job(context, job, record.point, timings, counts)
+            _encode_job(context, job, record.point, timings, counts, part)
         finally:
             job.close()
         duration = frames.duration
@@ -237,11 +256,14 @@ def _encode_job(
     point: VideoDatapoint,
     timings: dict[str, float],
     counts: FrameCounts,
+    part: Part | None = None,
 ) -> None:
-    """Split ``job``'s video into scenes, then run every stage over them."""
+    """Split ``job``'s video into scenes (or take ``part``'s), then run every stage over them
+    (the ASR of a part over its overlap's scenes too)."""
     pipeline, frames = context.pipeline, job.frames
     start = time.perf_counter()
-    scenes = point.precomputed_scenes or _run_stage("scenes", pipeline.splitter.split, job)
+    given = part.scenes if part is not None else point.precomputed_scenes
+    scenes = given or _run_stage("scenes", pipeline.splitter.split, job)
     job.scenes = validate_scenes(scenes, frames.duration, job.path)
     job.results = [SceneEncoding() for _ in job.scenes]
     timings["scenes"] = time.perf_counter() - start
@@ -249,9 +271,29 @@ def _encode_job(
     assert isinstance(frames, VideoFrames)
     _run_windows(context, job, frames, frame_stages, timings, counts)
     others = [(n, c) for n, c in pipeline.stages if n not in FRAME_STAGES]
-    for name, component in others:
-        if not name.startswith("audio.") or job.has_audio:
-            _timed_stage(context, name, component, job, timings)
+    wide = SpanJob(job, part) if part is not None else job
+    try:
+        for name, component in others:
+            if not name.startswith("audio.") or job.has_audio:
+                target = wide if name in CONTEXT_STAGES else job
+                _timed_stage(context, name, component, target, timings)
+    finally:
+        if wide is not job:
+            wide.close()
+
+
+def split_scenes(context: EncodeContext, record: VideoRecord) -> Split:
+    """The scenes of a planned video, found alone (the first task of a sharded video)."""
+    assert record.info is not None and record.point is not None
+    with VideoFrames(record.info, cache_bytes=context.frame_cache_bytes) as frames:
+        job = VideoJob(record.point, record.info, frames, context.scheduler, context.settings)
+        try:
+            start = time.perf_counter()
+            scenes = _run_stage("scenes", context.pipeline.splitter.split, job)
+            scenes = validate_scenes(scenes, frames.duration, job.path)
+            return Split(tuple(scenes), time.perf_counter() - start, frames.duration)
+        finally:
+            job.close()
 
 
 def _unit_vectors(context: EncodeContext, path: str, results: list[SceneEncoding]) -> None:
@@ -322,11 +364,22 @@ def _run_stage(name: str, fn: Any, job: VideoJob) -> Any:
         raise StageError(name, exc) from exc
 
 
-def encode_or_fail(context: EncodeContext, record: VideoRecord) -> EncodedVideo | EncodeFailure:
+def encode_or_fail(
+    context: EncodeContext, record: VideoRecord, part: Part | None = None
+) -> EncodedVideo | EncodeFailure:
     """:func:`encode`, with any error turned into an :class:`EncodeFailure` (one bad video
     must not stop the batch)."""
     try:
-        return encode(context, record)
+        return encode(context, record, part)
+    except Exception as exc:
+        log.debug("%s", traceback.format_exc())
+        return EncodeFailure(failure_line(record.video_path, exc))
+
+
+def split_or_fail(context: EncodeContext, record: VideoRecord) -> Split | EncodeFailure:
+    """:func:`split_scenes`, with any error turned into an :class:`EncodeFailure`."""
+    try:
+        return split_scenes(context, record)
     except Exception as exc:
         log.debug("%s", traceback.format_exc())
         return EncodeFailure(failure_line(record.video_path, exc))
@@ -414,24 +467,27 @@ def run(
     """Encode ``dataset`` with the composed config ``cfg`` into the index under ``output_dir``;
     write ``run_report.json`` beside it. Raises :class:`~egorag_core.errors.ConfigError`
     before any work when the configuration cannot run."""
+    from .dispatch import encode_in_order, open_executor
+
     prepared = prepare(cfg, output_dir, choices, host)
     for line in _describe_lines(prepared.context):
         log.info(line)
     records = plan(prepared, dataset)
     todo = [r for r in records if r.status == "pending"]
-    executor = LocalExecutor(prepared.config.max_workers)
-    results = executor.map(partial(encode_or_fail, prepared.context), todo)
     encoded: list[VideoDatapoint] = []
     try:
-        for record in _progress(records, prepared.context.settings):
-            if record.status == "pending":
-                _, result = next(results)
-                record.seconds = _encode_seconds(result)
-                stored = commit(prepared, record, result)
-                encoded += [stored] if stored is not None else []
-            elif record.same_as:
-                add_alias(prepared, record)
-            _report(prepared, record)
+        with open_executor(prepared, choices or {}, needed=bool(todo)) as executor:
+            prepared.report.workers = executor.workers
+            results = encode_in_order(executor, todo, prepared.config.executor)
+            for record in _progress(records, prepared.context.settings):
+                if record.status == "pending":
+                    result = next(results)
+                    record.seconds = _encode_seconds(result)
+                    stored = commit(prepared, record, result)
+                    encoded += [stored] if stored is not None else []
+                elif record.same_as:
+                    add_alias(prepared, record)
+                _report(prepared, record)
     finally:
         prepared.context.scheduler.release_all()
         prepared.report.write()

@@ -77,6 +77,15 @@ class FrameCounts:
             self.needed += needed
             self.decoded += decoded
 
+    def __getstate__(self) -> dict[str, int]:
+        """The counts without the lock: results travel between processes (executor=ray)."""
+        return {"needed": self.needed, "decoded": self.decoded}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.needed, self.decoded = state["needed"], state["decoded"]
+        self._lock = threading.Lock()
+
+
 def decode_side(sides: Sequence[int | None]) -> int | None:
     """The shorter side to decode a window's frames at: the largest any of its stages needs;
     ``None`` (full size) when a stage needs full size or none declares one."""

@@ -140,6 +140,35 @@ def api_run(tmp_path_factory, multi_scene_video, noaudio_video, bigbuckbunny):
     }
 
 
+@pytest.fixture(scope="session")
+def ray_address():
+    """One local Ray for the whole session (``ray.init(num_cpus=2)``), its temp folder short
+    (Ray's socket paths are limited) and removed at the end: in-process runs with
+    ``executor=ray`` use it, CLI runs join it with ``executor.address=<this>``."""
+    ray = pytest.importorskip("ray")
+    import tempfile
+    import warnings
+
+    temp = tempfile.mkdtemp(prefix="egorag-ray-test-")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "lancedb fork", RuntimeWarning)
+        ray.init(num_cpus=2, _temp_dir=temp, include_dashboard=False, logging_level="ERROR")
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.ray)])
+def executor_args(request) -> list[str]:
+    """The CLI overrides of each executor a test runs under: none (``executor=local``), or
+    ``executor=ray`` joining the session's Ray."""
+    if request.param == "local":
+        return []
+    return ["executor=ray", f"executor.address={request.getfixturevalue('ray_address')}"]
+
+
 @pytest.fixture()
 def copy_video(tmp_path):
     """Copy a video to a new name under tmp_path (same content)."""

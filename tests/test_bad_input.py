@@ -64,10 +64,10 @@ def bad_listing(tmp_path, multi_scene_video, noaudio_video, one_frame_video, wei
 
 
 def test_bad_inputs_one_line_each_others_finish(tmp_path, bad_listing, bikes, weird_video,
-                                                one_frame_video):  # fmt: skip
+                                                one_frame_video, executor_args):  # fmt: skip
     listing, failures = bad_listing
     out = tmp_path / "out"
-    proc = run_cli(*FAST, f"input={listing}", f"output_dir={out}")
+    proc = run_cli(*FAST, *executor_args, f"input={listing}", f"output_dir={out}")
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
 
@@ -100,7 +100,7 @@ def test_bad_inputs_one_line_each_others_finish(tmp_path, bad_listing, bikes, we
     listing2 = tmp_path / "more.json"
     listing2.write_text(json.dumps([{"path": str(bikes), "name": "bikes"},
                                     {"path": str(tmp_path / "gone.mp4")}]))  # fmt: skip
-    proc2 = run_cli(*FAST, f"input={listing2}", f"output_dir={out}")
+    proc2 = run_cli(*FAST, *executor_args, f"input={listing2}", f"output_dir={out}")
     assert proc2.returncode == 1, proc2.stdout + proc2.stderr
     assert len(lines_naming(proc2.stdout + proc2.stderr, tmp_path / "gone.mp4")) == 1
     stored = {p.video_name: p for p in LanceStore(out / "index").read()}

@@ -28,6 +28,7 @@ def test_help_lists_options_of_installed_plugins():
     assert proc.returncode == 0, proc.stderr
     groups = group_lines(proc.stdout)
     assert groups["video"] == "colorhist, none"
+    assert groups["executor"] == "local, ray"
     assert groups["caption"] == "colorname, none"
     assert groups["scenes"] == "adaptive, content, fixed, precomputed"
     assert groups["text"] == "minilm, none"

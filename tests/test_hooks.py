@@ -187,7 +187,7 @@ PROBE = textwrap.dedent(
         main()
     except SystemExit as exc:
         code = exc.code
-    heavy = ["torch", "transformers", "sentence_transformers"]
+    heavy = ["torch", "transformers", "sentence_transformers", "ray"]
     with open(out, "w") as f:
         json.dump({"code": code, "heavy": [m for m in heavy if m in sys.modules],
                    "plugin_modules": sorted(m for m in sys.modules
@@ -226,6 +226,7 @@ def test_help_does_not_import_torch_importtime(tmp_path):
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "hydra" in imported  # the probe works
     assert "torch" not in imported
+    assert "ray" not in imported
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 

@@ -1,5 +1,6 @@
 """Resume after a kill: SIGKILL the CLI once one video is committed, rerun, nothing lost or
-duplicated."""
+duplicated; under ``executor=local`` and ``executor=ray`` (the driver killed: its workers go
+with it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 import lancedb
@@ -44,11 +46,11 @@ def three_videos(tmp_path):
     return listing
 
 
-def test_resume_after_kill(tmp_path, three_videos):
+def test_resume_after_kill(tmp_path, three_videos, executor_args):
     out = tmp_path / "out"
     index = out / "index"
     proc = subprocess.Popen(
-        [*egorag_command(), *ARGS, f"input={three_videos}", f"output_dir={out}"],
+        [*egorag_command(), *ARGS, *executor_args, f"input={three_videos}", f"output_dir={out}"],
         cwd=REPO, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -75,7 +77,12 @@ def test_resume_after_kill(tmp_path, three_videos):
     assert report["videos"][0]["video_name"] == "v0"
     assert report["videos"][0]["status"] == "ok"
 
-    rerun = run_cli(*ARGS, f"input={three_videos}", f"output_dir={out}", timeout=120)
+    # under ray, the rerun starts a Ray of its own, whose temp folder goes with it
+    own_ray = [a for a in executor_args if not a.startswith("executor.address=")]
+    with tempfile.TemporaryDirectory(prefix="egr-", dir="/tmp") as temp:
+        rerun = run_cli(*ARGS, *own_ray, f"input={three_videos}", f"output_dir={out}",
+                        env=cli_env(TMPDIR=temp), timeout=180)  # fmt: skip
+        assert os.listdir(temp) == []
     assert rerun.returncode == 0, rerun.stderr
     report = read_report(out)
     statuses = {v["video_name"]: v["status"] for v in report["videos"]}
