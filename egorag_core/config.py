@@ -43,9 +43,11 @@ class ModelsConfig:
 class MediaConfig:
     #: Decoded frames cached per video for reads no stage declared, in MiB.
     frame_cache_mb: float = 256.0
-    #: Frames held for one window of scenes (decoded once for the video and caption stages);
-    #: memory per video stays about this (twice with decode_ahead), whatever its length.
-    window_mb: float = 256.0
+    #: Frames held for one window of scenes (decoded once for the video and caption stages, at
+    #: the size their models need); memory per video stays about this (twice with
+    #: decode_ahead), whatever its length. A window of 128 MB holds about 15 scenes of 640x360
+    #: frames at 1 fps, enough to fill the models' batches.
+    window_mb: float = 128.0
     #: Decode the next window in a background thread while the models work on this one.
     decode_ahead: bool = True
 
