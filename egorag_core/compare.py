@@ -2,10 +2,12 @@
 
 Every folder under ``SWEEP_DIR`` with a ``run_report.json`` is one job of an ``egorag
 --multirun``. One row per job: the overrides that differ between jobs (from Hydra's
-``.hydra/overrides.yaml``), videos ok/failed, wall seconds, seconds per stage, peak RSS, model
-loads, vector sizes per modality, whether any stage ran random weights, and with queries the
-``auto`` recall@5 and MRR of its index (:mod:`egorag_core.evaluate`). Written to
-``SWEEP_DIR/compare.md``, ``compare.csv`` and ``compare.png`` (matplotlib, when installed).
+``.hydra/overrides.yaml``), videos ok (or skipped) and failed, wall seconds, seconds per stage,
+peak RSS (the process's: the jobs of one multirun share a process, so a later job's peak
+includes the earlier ones'), model loads, vector sizes per modality, whether any stage ran
+random weights, and with queries the ``auto`` recall@5 and MRR of its index
+(:mod:`egorag_core.evaluate`). Written to ``SWEEP_DIR/compare.md``, ``compare.csv`` and
+``compare.png`` (matplotlib, when installed).
 """
 
 from __future__ import annotations
@@ -159,43 +161,44 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
 
 
 def chart(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    """``compare.png``: seconds per stage (stacked) and recall@5 / MRR per job."""
+    """``compare.png``: seconds per stage (stacked) and recall@5 / MRR, one bar row per job."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [r["overrides"] or r["job"] for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=FIGSIZE, dpi=DPI)
+    labels = [(r["overrides"] or r["job"]).replace(" ", "\n") for r in rows]
+    ys = list(range(len(rows)))
+    fig, (left, right) = plt.subplots(1, 2, figsize=FIGSIZE, dpi=DPI, sharey=True)
     stages = list(dict.fromkeys(s for r in rows for s in r["stage_s"]))
     base = [0.0] * len(rows)
     for stage in stages:
         values = [r["stage_s"].get(stage, 0.0) for r in rows]
-        left.barh(labels, values, left=base, label=stage)
+        left.barh(ys, values, left=base, label=stage)
         base = [b + v for b, v in zip(base, values, strict=True)]
+    left.set_yticks(ys, labels, fontsize="small")
     left.set_xlabel("seconds (stage totals)")
-    left.legend(fontsize="small")
-    _recall_panel(right, rows, labels)
+    left.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4)
+    _recall_panel(right, rows)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
 
 
-def _recall_panel(ax: Any, rows: Sequence[dict[str, Any]], labels: list[str]) -> None:
+def _recall_panel(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
+    ax.tick_params(labelleft=False)
     if not any(r.get("recall@5") is not None for r in rows):
         ax.text(0.5, 0.5, "no recall: run egorag compare\nwith --queries QUERIES.json",
-                ha="center", va="center")  # fmt: skip
-        ax.set_axis_off()
+                ha="center", va="center", transform=ax.transAxes)  # fmt: skip
+        ax.set_xticks([])
         return
-    ys = range(len(rows))
     for offset, key in ((-0.2, "recall@5"), (0.2, "mrr")):
         values = [r.get(key) or 0.0 for r in rows]
-        ax.barh([y + offset for y in ys], values, height=0.4, label=key)
-    ax.set_yticks(list(ys), labels)
+        ax.barh([y + offset for y in range(len(rows))], values, height=0.4, label=key)
     ax.set_xlim(0, 1)
     ax.set_xlabel("auto search")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
 
 
 def write_outputs(rows: Sequence[dict[str, Any]], sweep: str | Path) -> tuple[list[Path], str]:
