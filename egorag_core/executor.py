@@ -91,7 +91,11 @@ def check_executor(config: ExecutorConfig) -> None:
         raise ConfigError(f"executor={config.name}: expected executor=local or executor=ray")
     if config.name != "ray":
         return
-    if importlib.util.find_spec("ray") is None:
+    try:
+        missing = importlib.util.find_spec("ray") is None
+    except (ImportError, ValueError):
+        missing = True
+    if missing:
         raise ConfigError(RAY_MISSING)
     if config.workers < 1:
         raise ConfigError(f"executor.workers={config.workers}: must be at least 1")

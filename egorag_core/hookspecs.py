@@ -106,7 +106,9 @@ def register_audio_analyzers(register: Register) -> None:
     An audio analyzer is a :class:`~egorag_core.components.StageComponent` run only for videos
     with an audio track. Depending on its role it sets ``result.transcript``, ``result.audio``
     (a float32 embedding) or entries of ``result.extras`` (``"events"``, ``"speakers"``,
-    ``"words"``...). ``job.audio()`` gives the whole track once, 16 kHz mono float32.
+    ``"words"``...). ``job.audio()`` gives the whole track once, 16 kHz mono float32; for
+    the ASR of one shard of a long video (``executor.shard_minutes``) only the shard's span,
+    whose first sample is at ``job.audio_start`` seconds of the video.
 
     :param register: call ``register(name, factory, description="", group="audio/asr")`` (or
         ``audio/embedding``, ``audio/events``, ``audio/speakers``) for each analyzer.

@@ -4,7 +4,8 @@ peak memory. Rewritten atomically after every video, so a killed run leaves a va
 With ``executor=ray`` the models load in the workers: ``workers`` lists each worker's own
 figures (tasks, model loads, stage counters, peak RSS; a worker that died keeps its last), and
 ``model_loads`` and the stages' ``stats`` are their sums (maxima for ``largest``/``max``/``peak``
-counters). ``peak_rss_bytes`` is always the driver's."""
+counters). ``peak_rss_bytes`` and ``scheduler`` are always the driver's (which, under Ray,
+plans the models but loads none)."""
 
 from __future__ import annotations
 

@@ -50,21 +50,28 @@ def assert_same_video(a, b, transcripts: bool = True) -> None:
 
 
 def test_same_index_under_local_and_ray(tmp_path, ray_address, multi_scene_video, noaudio_video,
-                                        weird_video):  # fmt: skip
-    """Content scenes, colour histograms, captions and real MiniLM vectors: the same index;
-    the report sums the workers' model loads, one per model per worker that worked."""
+                                        weird_video, copy_video):  # fmt: skip
+    """Content scenes, colour histograms, captions and real MiniLM vectors: the same index,
+    the same duplicate decided in the driver; the report sums the workers' model loads, one
+    per model per worker that worked."""
+    again = copy_video(noaudio_video, "again.mp4")
     args = ["video=colorhist", "caption=colorname", "audio=none", "text=minilm",
             "progress=false"]  # fmt: skip
     dataset = listing(tmp_path, [{"path": multi_scene_video, "name": "multi"},
                                  {"path": noaudio_video, "name": "noaudio"},
-                                 {"path": weird_video, "name": "weird"}])  # fmt: skip
+                                 {"path": weird_video, "name": "weird"},
+                                 {"path": again, "name": "again"}])  # fmt: skip
     local = compose_and_run(args, dataset, tmp_path / "local")
     remote = compose_and_run([*args, *RAY], dataset, tmp_path / "ray")
-    assert local.failed == 0 and remote.failed == 0
+    outcomes = [[(v.video_name, v.status, v.reason) for v in run.report.videos]
+                for run in (local, remote)]  # fmt: skip
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][-1] == ("again", "skipped", f"same content as {noaudio_video}")
     a, b = stored(tmp_path / "local" / "index"), stored(tmp_path / "ray" / "index")
     assert set(a) == set(b) == {"multi", "noaudio", "weird"}
     for name in a:
         assert_same_video(a[name], b[name])
+    assert LanceStore(tmp_path / "ray" / "index").find(str(again)).video_name == "noaudio"
     assert any(e.caption is not None for e in b["multi"].scene_embeddings)  # MiniLM ran
 
     report = json.loads((tmp_path / "ray" / "run_report.json").read_text())
