@@ -80,6 +80,8 @@ def job_row(job: Path, sweep: Path, keys: Sequence[str], queries: Sequence[Any] 
     report = json.loads((job / "run_report.json").read_text())
     overrides = job_overrides(job)
     index = Path(report.get("index") or job / "index")
+    if not index.is_dir() and (job / "index").is_dir():  # the sweep folder was moved
+        index = job / "index"
     models = [m for stage in report["stages"].values() for m in stage.get("models", [])]
     row: dict[str, Any] = {
         "job": str(job.relative_to(sweep)) if job != sweep else ".",

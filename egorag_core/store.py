@@ -31,6 +31,9 @@ SCENES = "scenes"
 VIDEOS = "videos"
 #: Text columns of ``scenes`` with a full-text (BM25) index.
 FULL_TEXT = ("transcript", "caption_text")
+#: Unindexed rows that make a commit optimise the full-text indexes (when they also outnumber
+#: the indexed rows, so the work stays proportional to what was added).
+OPTIMIZE_ROWS = 10_000
 
 
 from .errors import StoreError  # noqa: E402  (re-exported)
@@ -198,18 +201,24 @@ class LanceStore:
             self._recorded.update((fingerprint, s.column) for s in new)
 
     def _index_full_text(self) -> None:
-        """LanceDB full-text indexes on ``transcript`` and ``caption_text``, once (rows added
-        later are searched too, without the index, until it is optimised)."""
-        if self._full_text_indexed:
-            return
+        """LanceDB full-text indexes on ``transcript`` and ``caption_text``, made once. Rows
+        added later are searched too (unindexed rows are scanned); once they outnumber both
+        :data:`OPTIMIZE_ROWS` and the indexed ones, ``optimize()`` brings them into the indexes
+        (and compacts the table's small per-video files)."""
         from lancedb.index import FTS
 
         table = self._table(SCENES)
-        indexed = {c for i in table.list_indices() for c in i.columns}
-        for column in FULL_TEXT:
-            if column not in indexed:
-                table.create_index(column, config=FTS())
-        self._full_text_indexed = True
+        if not self._full_text_indexed:
+            indexed = {c for i in table.list_indices() for c in i.columns}
+            for column in FULL_TEXT:
+                if column not in indexed:
+                    table.create_index(column, config=FTS())
+            self._full_text_indexed = True
+            return
+        stats = table.index_stats(f"{FULL_TEXT[0]}_idx")
+        waiting = 0 if stats is None else stats.num_unindexed_rows
+        if stats is not None and waiting > max(OPTIMIZE_ROWS, stats.num_indexed_rows):
+            table.optimize()
 
     def column_sources(self) -> list[ColumnSource]:
         """What wrote each vector column, per config fingerprint: the ``columns`` records,
