@@ -72,8 +72,8 @@ class ExecutorConfig:
     #: ``local``: threads on this machine (``max_workers`` videos at once); ``ray``: long-lived
     #: Ray actors, each with its own pipeline and models (egorag_core/ray_executor.py).
     name: str = "local"
-    #: Ray cluster to join (``auto``, ``HOST:6379``, ``ray://HOST:10001``); null: join the Ray
-    #: this process already runs, else start a local one for the run (stopped at its end).
+    #: Ray cluster to join (``auto``, ``HOST:6379``, ``ray://HOST:10001``); null: start a local
+    #: one for the run (stopped at its end). A process that already runs Ray uses that one.
     address: str | None = None
     #: Ray actors, each loading every model of the pipeline once.
     workers: int = 2

@@ -16,8 +16,8 @@ task a dead worker was running, so the worker is replaced and that task retried 
 Ray Data would retry or fail whole blocks by its own rules.
 
 Ray starts for the run (``ray.init`` with its temp folder in a temporary directory, removed
-with Ray's shutdown at the end) unless ``executor.address`` names a cluster or this process
-already runs Ray, which is then left running.
+with Ray's shutdown at the end) unless this process already runs Ray or ``executor.address``
+names a cluster to join; those are left running.
 """
 
 from __future__ import annotations
@@ -68,14 +68,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 class RaySession:
-    """Ray for one run: the cluster at ``address``, else the Ray this process runs, else a
-    local one started here. :meth:`close` undoes only what was done here."""
+    """Ray for one run: the Ray this process already runs, else the cluster at ``address``,
+    else a local one started here. :meth:`close` undoes only what was done here."""
 
     def __init__(self, config: ExecutorConfig):
         ray = import_ray()
         self.temp_dir: str | None = None
         self.connected = False
-        if config.address is None and ray.is_initialized():
+        if ray.is_initialized():
             return
         quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": True}
         try:
@@ -197,7 +197,11 @@ class RayExecutor:
     def _start_all(self, ray: Any) -> None:
         for slot in range(self.capacity):
             self._start(slot)
-        answers = ray.get([actor.ready.remote() for actor in self._actors])
+        try:
+            answers = ray.get([actor.ready.remote() for actor in self._actors])
+        except ray.exceptions.RayError as exc:  # died while starting (an import crashed...)
+            detail = _first_line(exc)
+            raise ConfigError(f"executor=ray: a worker did not start ({detail})") from None
         for slot, (error, stats) in enumerate(answers):
             if error:
                 raise ConfigError(error)
