@@ -57,7 +57,7 @@ def plugins_command(stream: Any = None) -> int:
 
 DEFAULT_INDEX = "egorag-output/index"
 MODALITY_HELP = ("auto (every list fused), text (transcript + caption vectors), caption, "
-                 "transcript (full text), video, audio")  # fmt: skip
+                 "transcript (full text), video, audio, ocr (text read in frames)")  # fmt: skip
 
 
 def search_parser() -> argparse.ArgumentParser:
@@ -83,7 +83,9 @@ def search_command(argv: list[str]) -> int:
     hits = index.search(args.query, args.k, args.modality, args.video)
     for note in index.plan(args.modality)[1]:
         print(f"egorag: not searched: {note}", file=sys.stderr)
-    print(json.dumps([h.to_dict() for h in hits], indent=2) if args.json else format_hits(hits))
+    shown = json.dumps([h.to_dict() for h in hits], indent=2) if args.json else \
+        format_hits(hits, args.query)  # fmt: skip
+    print(shown)
     return 0
 
 

@@ -29,6 +29,7 @@ COLUMN_STAGES: dict[str, str] = {
     "audio_vector": "audio.embedding",
     "text_vector": "text",
     "caption_vector": "text",
+    "ocr_vector": "text",
 }
 #: The table of column records.
 COLUMNS = "columns"

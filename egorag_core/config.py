@@ -2,7 +2,7 @@
 
 The core sections (run, models, media, store, executor) are dataclasses stored in Hydra's
 ConfigStore as ``egorag_schema``, the base of ``config.yaml``; a mistyped value is an error at
-composition. The stage sections (scenes, video, caption, audio, text) hold component options,
+composition. The stage sections (scenes, video, caption, ocr, audio, text) hold component options,
 checked against each component's own options dataclass when the pipeline is built.
 """
 
@@ -21,6 +21,7 @@ STAGE_GROUPS: tuple[str, ...] = (
     "scenes",
     "video",
     "caption",
+    "ocr",
     "audio/asr",
     "audio/embedding",
     "audio/events",
@@ -109,6 +110,7 @@ class RunConfig:
     scenes: Any = None
     video: Any = None
     caption: Any = None
+    ocr: Any = None
     audio: Any = None
     text: Any = None
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-MODALITIES = ("video", "audio", "text", "caption")
+#: The vector modalities of a scene (``ocr``: the text encoder's embedding of the text read in
+#: its frames, present only where an ``ocr`` stage ran and found text).
+MODALITIES = ("video", "audio", "text", "caption", "ocr")
 
 
 from .errors import InputError  # noqa: E402  (re-exported)
@@ -71,6 +73,11 @@ class SceneEncoding:
     caption: np.ndarray | None = None
     transcript: str = ""
     caption_text: str = ""
+    #: The distinct lines of text read in the scene's frames, in reading order, one a line
+    #: (``""``: none found); ``None`` when no ``ocr`` stage ran.
+    ocr_text: str | None = None
+    #: The text encoder's embedding of ``ocr_text`` (``None`` without text).
+    ocr: np.ndarray | None = None
     #: Frames (T, H, W, 3) uint8 handed from the video stage to the captioner; never stored.
     keyframes: np.ndarray | None = None
     #: Times in seconds of ``keyframes``.
@@ -79,8 +86,9 @@ class SceneEncoding:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """The seed's per-scene dictionary (vectors, transcript, caption text, extras)."""
-        return {
+        """The seed's per-scene dictionary (vectors, transcript, caption text, extras), with
+        ``ocr`` and ``ocr_text`` where an ``ocr`` stage ran."""
+        out = {
             "video": self.video,
             "audio": self.audio,
             "text": self.text,
@@ -89,6 +97,9 @@ class SceneEncoding:
             "caption_text": self.caption_text,
             "extras": self.extras,
         }
+        if self.ocr_text is not None:
+            out.update(ocr=self.ocr, ocr_text=self.ocr_text)
+        return out
 
 
 @dataclass
@@ -106,6 +117,8 @@ class VideoDatapoint:
     global_embeddings: dict[str, np.ndarray] = field(default_factory=dict)
     has_audio: bool | None = None
     duration: float | None = None
+    #: The distinct lines of text read in the whole video (``None``: no ``ocr`` stage ran).
+    ocr_text: str | None = None
 
     def compute_global_embeddings(self) -> dict[str, np.ndarray]:
         """Per modality, the mean of the scene vectors that exist, renormalised to unit length
@@ -277,19 +290,20 @@ class VideoDataset:
     def _to_plain(self) -> dict[str, Any]:
         points = []
         for p in self.video_datapoints:
-            points.append(
-                {
-                    "video_name": p.video_name,
-                    "video_path": p.video_path,
-                    "scenes": {f"scene_{i}": s.to_dict() for i, s in enumerate(p.scenes)},
-                    "scene_embeddings": {
-                        f"scene_{i}": e.as_dict() for i, e in enumerate(p.scene_embeddings)
-                    },
-                    "global_embeddings": dict(p.global_embeddings),
-                    "has_audio": p.has_audio,
-                    "duration": p.duration,
-                }
-            )
+            point = {
+                "video_name": p.video_name,
+                "video_path": p.video_path,
+                "scenes": {f"scene_{i}": s.to_dict() for i, s in enumerate(p.scenes)},
+                "scene_embeddings": {
+                    f"scene_{i}": e.as_dict() for i, e in enumerate(p.scene_embeddings)
+                },
+                "global_embeddings": dict(p.global_embeddings),
+                "has_audio": p.has_audio,
+                "duration": p.duration,
+            }
+            if p.ocr_text is not None:
+                point["ocr_text"] = p.ocr_text
+            points.append(point)
         return {"video_datapoints": points, "encoded": self.encoded}
 
     @classmethod
@@ -305,6 +319,8 @@ class VideoDataset:
                     caption=e["caption"],
                     transcript=e["transcript"],
                     caption_text=e["caption_text"],
+                    ocr_text=e.get("ocr_text"),
+                    ocr=e.get("ocr"),
                     extras=e.get("extras", {}),
                 )
                 for e in d["scene_embeddings"].values()
@@ -318,6 +334,7 @@ class VideoDataset:
                     global_embeddings=d["global_embeddings"],
                     has_audio=d["has_audio"],
                     duration=d.get("duration"),
+                    ocr_text=d.get("ocr_text"),
                 )
             )
         return cls(points, encoded=plain.get("encoded", False))

@@ -85,7 +85,8 @@ def evaluate(index: SearchIndex, queries: Sequence[Query],
             raise SearchError(f"query {q.query!r}: no video {q.video!r} in the index")
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
-    for modality in modalities or SEARCH_MODALITIES:
+    default = [m for m in SEARCH_MODALITIES if m != "ocr" or index.has_ocr]
+    for modality in modalities or default:
         sources, notes = index.plan(modality)
         if not sources:
             skipped[modality] = notes[0] if notes else "nothing to search"

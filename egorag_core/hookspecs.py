@@ -1,4 +1,4 @@
-"""Hook specifications: the five extension points of egorag.
+"""Hook specifications: the six extension points of egorag.
 
 Each hook receives a ``register`` callback and calls it once per component the plugin offers::
 
@@ -99,6 +99,21 @@ def register_captioners(register: Register) -> None:
 
 
 @hookspec
+def register_ocr(register: Register) -> None:
+    """Register text readers (config group ``ocr``; ``ocr=none`` by default).
+
+    A text reader is a :class:`~egorag_core.ocr.TextReader` whose ``read(images, job)`` returns
+    the lines of text (:class:`~egorag_core.ocr.TextLine`: text, confidence, box) in each frame.
+    The core samples at most ``max_frames`` frames per scene from the window's one decode,
+    skips empty, tiny, blank and near-duplicate frames, drops lines under ``min_confidence``,
+    merges and orders the rest, and sets ``result.ocr_text`` and ``result.extras["ocr"]``; the
+    text encoder then embeds ``ocr_text`` as ``result.ocr``.
+
+    :param register: call ``register(name, factory, description="")`` for each reader.
+    """
+
+
+@hookspec
 def register_audio_analyzers(register: Register) -> None:
     """Register audio analyzers (config groups ``audio/asr``, ``audio/embedding``,
     ``audio/events`` and ``audio/speakers``).
@@ -120,8 +135,9 @@ def register_text_encoders(register: Register) -> None:
     """Register text encoders (config group ``text``).
 
     A text encoder is a :class:`~egorag_core.components.StageComponent` that sets, for every
-    scene, ``result.text`` (an embedding of the transcript and the caption together) and
-    ``result.caption`` (an embedding of the caption alone).
+    scene, ``result.text`` (an embedding of the transcript and the caption together),
+    ``result.caption`` (an embedding of the caption alone) and, where an ``ocr`` stage found
+    text, ``result.ocr`` (an embedding of ``result.ocr_text``); ``None`` for empty text.
 
     :param register: call ``register(name, factory, description="")`` for each encoder.
     """
@@ -132,6 +148,7 @@ HOOK_KINDS: dict[str, str] = {
     "register_scene_splitters": "scenes",
     "register_video_encoders": "video",
     "register_captioners": "caption",
+    "register_ocr": "ocr",
     "register_audio_analyzers": "audio",
     "register_text_encoders": "text",
 }
@@ -142,6 +159,7 @@ HOOK_GROUPS: dict[str, tuple[str, ...]] = {
     "register_scene_splitters": ("scenes",),
     "register_video_encoders": ("video",),
     "register_captioners": ("caption",),
+    "register_ocr": ("ocr",),
     "register_audio_analyzers": ("audio/asr", "audio/embedding", "audio/events", "audio/speakers"),
     "register_text_encoders": ("text",),
 }

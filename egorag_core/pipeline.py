@@ -13,11 +13,15 @@ from .errors import ConfigError, StageError  # noqa: F401  (re-exported)
 from .options import options_dict
 from .plugins import PluginHost, failed_plugins
 
+#: Stages added after indexes existed: when off (``none``) they stay out of the config
+#: fingerprint, so turning them off keeps every video's key, and a resume skips it as before.
+OFF_UNSEEN = ("ocr",)
 #: Where each group's first-party option is published, to name the package in messages.
 PLUGIN_HINTS = {
     "scenes": "egorag-scenes",
     "video": "egorag-xclip / egorag-qwen2vl",
     "caption": "egorag-blip / egorag-qwen2vl",
+    "ocr": "egorag-ocr",
     "audio/asr": "egorag-whisper",
     "audio/embedding": "egorag-clap",
     "audio/events": "egorag-clap",
@@ -58,6 +62,8 @@ class Pipeline:
         out: dict[str, Any] = {"tiny": tiny}
         components = {"scenes": self.splitter, **dict(self.stages)}
         for stage, name in self.selections.items():
+            if stage in OFF_UNSEEN and name == "none":
+                continue
             built = components.get(stage)
             out[stage] = {"name": name, **(options_dict(built.options) if built else {})}
         return out

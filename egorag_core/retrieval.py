@@ -4,13 +4,15 @@ A query is compared with a vector column only once embedded by the component tha
 column (the ``columns`` records, :mod:`egorag_core.columns`), rebuilt from its recorded options
 the way a run builds it (``preset=tiny`` and the run's model cache, the offline rules, models
 through a :class:`~egorag_core.scheduler.ModelScheduler`) and asked for its
-``embed_query`` (:class:`~egorag_core.hookspecs.QueryEmbedder`). Transcripts and captions are
-also searched by LanceDB's full-text (BM25) index. ``auto`` fuses every list it can search by
-reciprocal rank fusion; one modality keeps its own score (cosine similarity, or BM25).
+``embed_query`` (:class:`~egorag_core.hookspecs.QueryEmbedder`). Transcripts, captions and the
+text read in frames (``ocr_text``) are also searched by LanceDB's full-text (BM25) index.
+``auto`` fuses every list it can search by reciprocal rank fusion; one modality keeps its own
+score (cosine similarity, or BM25).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,17 +25,18 @@ from .errors import ConfigError, SearchError, StoreError
 from .store import SCENES, VIDEOS, LanceStore
 
 #: What ``--modality`` accepts.
-SEARCH_MODALITIES = ("auto", "text", "caption", "transcript", "video", "audio")
+SEARCH_MODALITIES = ("auto", "text", "caption", "transcript", "video", "audio", "ocr")
 #: The vector column each vector modality searches.
 VECTOR_COLUMNS = {
     "text": "text_vector",
     "caption": "caption_vector",
     "video": "video_vector",
     "audio": "audio_vector",
+    "ocr": "ocr_vector",
 }
 #: Full-text lists: label -> column; the modality each belongs to.
-FULL_TEXT = {"transcript": "transcript", "caption words": "caption_text"}
-FULL_TEXT_MODALITY = {"transcript": "transcript", "caption words": "caption"}
+FULL_TEXT = {"transcript": "transcript", "caption words": "caption_text", "ocr words": "ocr_text"}
+FULL_TEXT_MODALITY = {"transcript": "transcript", "caption words": "caption", "ocr words": "ocr"}
 #: Reciprocal rank fusion: a scene scores sum(1 / (RRF_K + rank)) over the lists.
 RRF_K = 60
 ROW_FIELDS = ["key", "video_name", "video_path", "scene_index", "start", "end", "transcript",
@@ -57,9 +60,15 @@ class Hit:
     scene_index: int
     #: The video's key in the index.
     key: str
+    #: The text read in the scene's frames, one line each ("" where none was found); ``None``
+    #: for an index without an ``ocr`` stage (and then left out of :meth:`to_dict`).
+    ocr_text: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.ocr_text is None:
+            del out["ocr_text"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -102,9 +111,13 @@ class SearchIndex:
         self.columns = {f.name: f.type.list_size for f in self.scenes.schema
                         if f.name.endswith("_vector")}  # fmt: skip
         self.sources = [s for s in self.store.column_sources() if s.column in self.columns]
+        names = self.scenes.schema.names
+        #: Whether an ``ocr`` stage wrote any of the index (else OCR goes unmentioned).
+        self.has_ocr = "ocr_text" in names
+        self.fields = ROW_FIELDS + (["ocr_text"] if self.has_ocr else [])
         #: Per full-text column, whether any scene has words in it.
-        self.texts = {c: self.scenes.count_rows(f"{c} IS NOT NULL AND {c} != ''") > 0
-                      for c in FULL_TEXT.values()}  # fmt: skip
+        self.texts = {c: c in names and self.scenes.count_rows(f"{c} IS NOT NULL AND {c} != ''")
+                      > 0 for c in FULL_TEXT.values()}  # fmt: skip
         self._built: dict[str, Any] = {}
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
         self._host: Any = None
@@ -116,7 +129,8 @@ class SearchIndex:
         if modality not in SEARCH_MODALITIES:
             choices = ", ".join(SEARCH_MODALITIES)
             raise SearchError(f"--modality {modality}: choose one of {choices}")
-        wanted = [m for m in VECTOR_COLUMNS if modality in ("auto", m)]
+        wanted = [m for m in VECTOR_COLUMNS if modality in ("auto", m)
+                  and (m != "ocr" or self.has_ocr or modality == "ocr")]  # fmt: skip
         sources: list[Source] = []
         notes: list[str] = []
         for name in wanted:
@@ -126,6 +140,8 @@ class SearchIndex:
         for label, column in FULL_TEXT.items():
             if modality not in ("auto", FULL_TEXT_MODALITY[label]):
                 continue
+            if column == "ocr_text" and not self.has_ocr:
+                continue  # said once, by the vector list
             if self.texts[column]:
                 sources.append(Source(label, column))
             else:
@@ -135,6 +151,9 @@ class SearchIndex:
     def _vector_sources(self, modality: str) -> tuple[list[Source], list[str]]:
         """The lists of one vector modality: one per distinct writer of its column."""
         column = VECTOR_COLUMNS[modality]
+        if modality == "ocr" and not self.has_ocr:
+            return [], ["ocr: no text was read in the frames of this index (encode with an ocr "
+                        "stage: ocr=rapidocr)"]  # fmt: skip
         if column not in self.columns:
             return [], [f"{modality}: the index has no {column}"]
         writers: dict[str, list[ColumnSource]] = {}
@@ -270,7 +289,7 @@ class SearchIndex:
         filters = [f"({f})" for f in (source.where, where) if f]
         if filters:
             builder = builder.where(" AND ".join(filters), prefilter=True)
-        rows = builder.select([*ROW_FIELDS, scored]).limit(depth).to_arrow().to_pylist()
+        rows = builder.select([*self.fields, scored]).limit(depth).to_arrow().to_pylist()
         for row in rows:  # BM25 as it is; cosine similarity from the cosine distance
             row["score"] = row["_score"] if scored == "_score" else 1.0 - row["_distance"]
         return rows
@@ -323,7 +342,7 @@ def _hit(row: dict[str, Any], score: float, modality: str) -> Hit:
     return Hit(
         row["video_name"], row["video_path"], float(row["start"]), float(row["end"]), score,
         modality, row["transcript"] or "", row["caption_text"] or "", int(row["scene_index"]),
-        row["key"],
+        row["key"], (row.get("ocr_text") or "") if "ocr_text" in row else None,
     )  # fmt: skip
 
 
@@ -331,7 +350,7 @@ def search(index: str | Path | SearchIndex, query: str, k: int = 5, modality: st
            video: str | None = None, device: str = "cpu") -> list[Hit]:  # fmt: skip
     """The ``k`` scenes of the index (a folder, or an open :class:`SearchIndex`, which keeps
     its models loaded between queries) that best match ``query``. ``modality``: ``auto`` (every
-    list fused), ``text``, ``caption``, ``transcript``, ``video`` or ``audio``."""
+    list fused), ``text``, ``caption``, ``transcript``, ``video``, ``audio`` or ``ocr``."""
     engine = index if isinstance(index, SearchIndex) else SearchIndex(index, device)
     return engine.search(query, k, modality, video)
 
@@ -350,8 +369,18 @@ def snippet(text: str, width: int = 90) -> str:
     return flat if len(flat) <= width else flat[: width - 3].rstrip() + "..."
 
 
-def format_hits(hits: Sequence[Hit]) -> str:
-    """The hits as the CLI prints them."""
+def matched_lines(text: str, query: str, most: int = 2) -> list[str]:
+    """The lines of ``text`` sharing the most words with ``query`` (at most ``most``, in their
+    order); the first lines when none shares a word."""
+    wanted = {w for w in re.findall(r"\w+", query.casefold())}
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    shared = [len(wanted & set(re.findall(r"\w+", line.casefold()))) for line in lines]
+    best = sorted(range(len(lines)), key=lambda i: -shared[i])[:most]
+    return [lines[i] for i in sorted(best)] if any(shared) else lines[:most]
+
+
+def format_hits(hits: Sequence[Hit], query: str = "") -> str:
+    """The hits as the CLI prints them (with the text read in frames that matches ``query``)."""
     if not hits:
         return "no hits"
     lines = []
@@ -362,4 +391,7 @@ def format_hits(hits: Sequence[Hit]) -> str:
             lines.append(f"   transcript: {snippet(hit.transcript)}")
         if hit.caption_text.strip():
             lines.append(f"   caption:    {snippet(hit.caption_text)}")
+        if hit.ocr_text and hit.ocr_text.strip():
+            read = " | ".join(matched_lines(hit.ocr_text, query))
+            lines.append(f"   in frame:   {snippet(read)}")
     return "\n".join(lines)

@@ -33,6 +33,7 @@ from .data import (
 from .errors import InputError, StageError
 from .executor import check_executor
 from .media import VideoFrames, frame_size, probe
+from .ocr import video_text
 from .pipeline import Pipeline, build_pipeline
 from .plugins import PluginHost, failed_plugins, load_plugins
 from .report import RunReport, VideoRecord
@@ -224,7 +225,7 @@ def _video_key(content: str, fingerprint: str, point: VideoDatapoint) -> str:
 
 
 # -- encode -----------------------------------------------------------------------------------
-FRAME_STAGES = ("video", "caption")
+FRAME_STAGES = ("video", "caption", "ocr")
 
 
 def encode(context: EncodeContext, record: VideoRecord, part: Part | None = None) -> EncodedVideo:
@@ -404,7 +405,7 @@ def commit(
     encoded = dataclasses.replace(
         record.point, scenes=list(result.scenes), scene_embeddings=list(result.encodings),
         global_embeddings=dict(result.global_embeddings), has_audio=result.has_audio,
-        duration=result.duration,
+        duration=result.duration, ocr_text=video_text([e.ocr_text for e in result.encodings]),
     )  # fmt: skip
     record.stage_seconds = dict(result.stage_seconds)
     record.scenes, record.has_audio = len(result.scenes), result.has_audio

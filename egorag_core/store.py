@@ -8,7 +8,9 @@ readers and resumes go through the ``videos`` table. Vectors are fixed-size floa
 (``video_vector``, ``audio_vector``, ``text_vector``, ``caption_vector``), added the first time a
 modality appears, so LanceDB can search them and pyarrow/pandas can read them. The ``columns``
 table records which component and options wrote each vector column (:mod:`egorag_core.columns`),
-and ``transcript`` and ``caption_text`` have LanceDB full-text (BM25) indexes.
+and ``transcript`` and ``caption_text`` have LanceDB full-text (BM25) indexes. Where an ``ocr``
+stage ran, ``scenes`` and ``videos`` also have an ``ocr_text`` column (full-text indexed in
+``scenes``) and ``ocr_vector`` where text was found; without OCR the tables are as before.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from .data import MODALITIES, Scene, SceneEncoding, VideoDatapoint, VideoDataset
 
 SCENES = "scenes"
 VIDEOS = "videos"
-#: Text columns of ``scenes`` with a full-text (BM25) index.
-FULL_TEXT = ("transcript", "caption_text")
+#: Text columns of ``scenes`` with a full-text (BM25) index (``ocr_text`` where it exists).
+FULL_TEXT = ("transcript", "caption_text", "ocr_text")
 #: Unindexed rows that make a commit optimise the full-text indexes (when they also outnumber
 #: the indexed rows, so the work stays proportional to what was added).
 OPTIMIZE_ROWS = 10_000
@@ -103,7 +105,7 @@ class LanceStore:
         self._lock = threading.Lock()
         self.sources = dict(sources or {})
         self._recorded: set[tuple[str, str]] | None = None
-        self._full_text_indexed = False
+        self._full_text_indexed: set[str] = set()
 
     def tables(self) -> list[str]:
         """The tables the index holds."""
@@ -144,19 +146,8 @@ class LanceStore:
     def commit(self, key: str, point: VideoDatapoint, content: str, fingerprint: str,
                config: Mapping[str, Any]) -> None:  # fmt: skip
         """Write one finished video atomically (scenes, then the ``videos`` row)."""
-        n = len(point.scenes)
         scenes = _with_vectors(
-            {
-                "key": [key] * n,
-                "video_name": [point.video_name] * n,
-                "video_path": [point.video_path] * n,
-                "scene_index": pa.array(range(n), type=pa.int32()),
-                "start": pa.array([s.start for s in point.scenes], type=pa.float64()),
-                "end": pa.array([s.end for s in point.scenes], type=pa.float64()),
-                "transcript": [e.transcript for e in point.scene_embeddings],
-                "caption_text": [e.caption_text for e in point.scene_embeddings],
-                "extras": [json.dumps(e.extras, default=str) for e in point.scene_embeddings],
-            },
+            _scene_columns(key, point),
             {m: [getattr(e, m) for e in point.scene_embeddings] for m in MODALITIES},
         )
         video = _with_vectors(
@@ -168,10 +159,11 @@ class LanceStore:
                 "video_path": [point.video_path],
                 "duration": pa.array([point.duration], type=pa.float64()),
                 "has_audio": [bool(point.has_audio)],
-                "num_scenes": pa.array([n], type=pa.int32()),
+                "num_scenes": pa.array([len(point.scenes)], type=pa.int32()),
                 "encoded_at": [dt.datetime.now(dt.timezone.utc).isoformat()],
                 "config": [json.dumps(config, sort_keys=True, default=str)],
                 "same_as": pa.array([None], type=pa.string()),
+                **({"ocr_text": [point.ocr_text]} if point.ocr_text is not None else {}),
             },
             {m: [point.global_embeddings.get(m)] for m in MODALITIES},
         )
@@ -201,19 +193,20 @@ class LanceStore:
             self._recorded.update((fingerprint, s.column) for s in new)
 
     def _index_full_text(self) -> None:
-        """LanceDB full-text indexes on ``transcript`` and ``caption_text``, made once. Rows
-        added later are searched too (unindexed rows are scanned); once they outnumber both
-        :data:`OPTIMIZE_ROWS` and the indexed ones, ``optimize()`` brings them into the indexes
-        (and compacts the table's small per-video files)."""
+        """LanceDB full-text indexes on ``transcript``, ``caption_text`` and ``ocr_text`` (where
+        it exists), made once each. Rows added later are searched too (unindexed rows are
+        scanned); once they outnumber both :data:`OPTIMIZE_ROWS` and the indexed ones,
+        ``optimize()`` brings them into the indexes (and compacts the table's small per-video
+        files)."""
         from lancedb.index import FTS
 
         table = self._table(SCENES)
-        if not self._full_text_indexed:
+        columns = {c for c in FULL_TEXT if c in table.schema.names}
+        if not columns <= self._full_text_indexed:
             indexed = {c for i in table.list_indices() for c in i.columns}
-            for column in FULL_TEXT:
-                if column not in indexed:
-                    table.create_index(column, config=FTS())
-            self._full_text_indexed = True
+            for column in sorted(columns - indexed):
+                table.create_index(column, config=FTS())
+            self._full_text_indexed |= columns
             return
         stats = table.index_stats(f"{FULL_TEXT[0]}_idx")
         waiting = 0 if stats is None else stats.num_unindexed_rows
@@ -292,6 +285,26 @@ class LanceStore:
         return [_datapoint(row, scene_rows.get(row["key"], [])) for row in rows]
 
 
+def _scene_columns(key: str, point: VideoDatapoint) -> dict[str, Any]:
+    """The ``scenes`` rows of ``point`` but their vectors (``ocr_text`` only where an ``ocr``
+    stage ran)."""
+    n, encodings = len(point.scenes), point.scene_embeddings
+    columns: dict[str, Any] = {
+        "key": [key] * n,
+        "video_name": [point.video_name] * n,
+        "video_path": [point.video_path] * n,
+        "scene_index": pa.array(range(n), type=pa.int32()),
+        "start": pa.array([s.start for s in point.scenes], type=pa.float64()),
+        "end": pa.array([s.end for s in point.scenes], type=pa.float64()),
+        "transcript": [e.transcript for e in encodings],
+        "caption_text": [e.caption_text for e in encodings],
+        "extras": [json.dumps(e.extras, default=str) for e in encodings],
+    }
+    if any(e.ocr_text is not None for e in encodings):
+        columns["ocr_text"] = pa.array([e.ocr_text for e in encodings], type=pa.string())
+    return columns
+
+
 def _datapoint(row: dict[str, Any], scene_rows: list[dict[str, Any]]) -> VideoDatapoint:
     """A ``videos`` row and its ``scenes`` rows as a :class:`VideoDatapoint`."""
     rows = sorted(scene_rows, key=lambda r: r["scene_index"])
@@ -307,6 +320,7 @@ def _datapoint(row: dict[str, Any], scene_rows: list[dict[str, Any]]) -> VideoDa
         },
         has_audio=row["has_audio"],
         duration=row["duration"],
+        ocr_text=row.get("ocr_text"),
     )
 
 
@@ -319,5 +333,6 @@ def _encoding(row: dict[str, Any]) -> SceneEncoding:
         **vectors,
         transcript=row["transcript"],
         caption_text=row["caption_text"],
+        ocr_text=row.get("ocr_text"),
         extras=json.loads(row["extras"] or "{}"),
     )

@@ -28,10 +28,11 @@ def hookspec_functions():
     ]
 
 
-def test_the_five_extension_points_are_hookspecs():
+def test_the_six_extension_points_are_hookspecs():
     names = {name for name, _ in hookspec_functions()}
     assert names == set(hookspecs.HOOK_KINDS)
-    assert set(hookspecs.HOOK_KINDS.values()) == {"scenes", "video", "caption", "audio", "text"}
+    assert set(hookspecs.HOOK_KINDS.values()) == {"scenes", "video", "caption", "ocr", "audio",
+                                                   "text"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(hookspecs.HOOK_KINDS))
