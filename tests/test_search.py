@@ -129,6 +129,10 @@ def test_auto_fuses_vectors_and_full_text(narrated_index) -> None:
     assert [(s.label, s.column) for s in sources] == [
         ("text", "text_vector"), ("transcript", "transcript")]  # fmt: skip
     assert sources[0].producer.selection == "text=minilm"
+    lines = index.describe()  # what it can and cannot do with this index
+    assert lines[:2] == ["text: text_vector, query embedded by text=minilm",
+                         "transcript: transcript, full text (BM25)"]  # fmt: skip
+    assert "not searched: video: the index has no video_vector" in lines
     hits = index.search("passport", k=3)
     assert hits[0].modality == "text+transcript"  # found by both lists
     assert hits[0].score == pytest.approx(2 / 61)  # rank 1 in each: 1/(60+1) twice
