@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import REPO, cli_env, run_cli
+from cli_helpers import REPO, cli_env, compose_and_run, run_cli
 from narration import FACTS, NAME, WORDS, make_narrated
 
 from egorag_core import VideoDataset
@@ -32,12 +32,14 @@ def narrated(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def narrated_index(narrated, tmp_path_factory, env) -> Path:
-    """The narrated video encoded once (its words only): the run's output folder."""
+def narrated_index(narrated, tmp_path_factory) -> Path:
+    """The narrated video encoded once (its words only), in this process: its index."""
     video, _ = narrated
     out = tmp_path_factory.mktemp("narrated-run")
-    proc = run_cli(*WORDS, f"input={video}", f"output_dir={out}", env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EGORAG_PLUGINS", WITH_ASR)
+        outcome = compose_and_run(WORDS, VideoDataset.from_path(video), out)
+    assert outcome.report.counts()["ok"] == 1
     return out / "index"
 
 
@@ -196,12 +198,13 @@ def test_an_index_without_column_records_still_opens(narrated_index, tmp_path, c
     assert "not searched: text: no record of the component that wrote text_vector" in proc.stderr
 
 
-def test_an_encoder_without_a_text_side_is_said_so(tmp_path, noaudio_video, env, cli) -> None:
+def test_an_encoder_without_a_text_side_is_said_so(tmp_path, noaudio_video, cli) -> None:
     out = tmp_path / "out"
-    proc = run_cli("video=colorhist", "caption=colorname", "audio=none", "text=minilm",
-                   "scenes=fixed", "scenes.seconds=2", "progress=false", f"input={noaudio_video}",
-                   f"output_dir={out}", env=env)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    outcome = compose_and_run(
+        ["video=colorhist", "caption=colorname", "audio=none", "text=minilm", "scenes=fixed",
+         "scenes.seconds=2", "progress=false"], VideoDataset.from_path(noaudio_video), out,
+    )  # fmt: skip
+    assert outcome.report.counts()["ok"] == 1
     line = one_error_line(cli("search", "green", "--index", str(out), "--modality", "video"),
                           "video=colorhist", "no text side")  # fmt: skip
     assert line.startswith("egorag search: error: --modality video: video_vector was written by")
