@@ -293,7 +293,7 @@ def test_a_nan_vector_is_a_store_error_naming_the_column(tmp_path):
 def test_a_second_name_fails_when_its_first_copy_failed(tmp_path, two_names, monkeypatch):
     import egorag_core.run as run_module
 
-    def broken(context, record):
+    def broken(context, record, part=None):
         raise RuntimeError("decoder exploded")
 
     monkeypatch.setattr(run_module, "encode", broken)
