@@ -316,8 +316,19 @@ def other_models(source: ColumnSource, component: Any) -> str | None:
     return None
 
 
+def tied_ranks(rows: Sequence[dict[str, Any]]) -> list[int]:
+    """1-based ranks of rows sorted best first, rows of equal score sharing the best rank: a
+    list that scores scenes alike (a caption every scene shares) then favours none of them."""
+    ranks: list[int] = []
+    for i, row in enumerate(rows):
+        same = i > 0 and abs(float(row["score"]) - float(rows[i - 1]["score"])) <= 1e-6
+        ranks.append(ranks[-1] if same else i + 1)
+    return ranks
+
+
 def fuse(lists: Sequence[tuple[Source, list[dict[str, Any]]]], k: int) -> list[Hit]:
-    """One list keeps its own scores; several are fused by reciprocal rank fusion."""
+    """One list keeps its own scores; several are fused by reciprocal rank fusion (rows of
+    equal score share a rank)."""
     if len(lists) == 1:
         source, rows = lists[0]
         return [_hit(row, float(row["score"]), source.label) for row in rows[:k]]
@@ -325,7 +336,7 @@ def fuse(lists: Sequence[tuple[Source, list[dict[str, Any]]]], k: int) -> list[H
     labels: dict[tuple[str, int], list[tuple[int, str]]] = {}
     rows_by_scene: dict[tuple[str, int], dict[str, Any]] = {}
     for source, rows in lists:
-        for rank, row in enumerate(rows, 1):
+        for rank, row in zip(tied_ranks(rows), rows, strict=True):
             scene = (row["key"], int(row["scene_index"]))
             scores[scene] = scores.get(scene, 0.0) + 1.0 / (RRF_K + rank)
             labels.setdefault(scene, []).append((rank, source.label))
