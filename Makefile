@@ -19,13 +19,16 @@ export HF_HUB_OFFLINE ?= 1
 
 setup: system $(STAMP)
 
-# ffmpeg decodes and probes media; espeak-ng makes speech for the audio tests.
+# ffmpeg decodes and probes media; espeak-ng makes speech for the audio tests; the DejaVu
+# fonts draw the signs of the OCR tests.
 system:
 	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null \
-	    || ! command -v espeak-ng >/dev/null; then \
+	    || ! command -v espeak-ng >/dev/null \
+	    || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg espeak-ng >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg espeak-ng \
+	    fonts-dejavu-core >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml constraints.txt requirements-dev.txt $(NODEPS) \
