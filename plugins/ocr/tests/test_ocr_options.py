@@ -37,3 +37,17 @@ def test_word_helpers() -> None:
     assert tidy(" GATE  B0ARDING ") == "GATE BOARDING"
     assert in_languages("EXIT 3", ["en"]) and not in_languages("出口 EXIT", ["en"])
     assert in_languages("出口 EXIT", ["en", "zh"])
+
+
+def test_loading_the_plugin_imports_no_onnxruntime() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from egorag_core.plugins import load_plugins; "
+            "host = load_plugins(); assert host.get('ocr', 'rapidocr'); "
+            "print([m for m in ('onnxruntime', 'cv2', 'rapidocr_onnxruntime', 'torch') "
+            "if m in sys.modules])")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
