@@ -288,9 +288,12 @@ def reading_order(lines: Sequence[TextLine]) -> list[TextLine]:
 
 
 def similar(a: str, b: str) -> bool:
-    """Two readings of the same line: one holds the other, or they are 80% alike."""
+    """Two readings of the same line: the same digits, and one holds the other or they are
+    80% alike (``ROOM 5`` and ``ROOM 6`` stay two lines)."""
     if not a or not b:
         return a == b
+    if re.sub(r"\D", "", a) != re.sub(r"\D", "", b):
+        return False
     if (a in b or b in a) and min(len(a), len(b)) >= 3:
         return True
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.8

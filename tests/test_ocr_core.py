@@ -38,6 +38,8 @@ def test_lines_are_joined_ordered_and_kept_once_across_frames() -> None:
     kept = merge_lines(first + second)
     assert [k.text for k in kept] == ["GATE B17", "EXIT", "RO0M 5"]  # rows top to bottom
     assert kept[0].confidence == 0.95  # the surer reading of the same line
+    rooms = merge_lines([line("ROOM 5", 0, 0), line("ROOM 6", 0, 50), line("ROOM 5", 0, 0, 1.0)])
+    assert [k.text for k in rooms] == ["ROOM 5", "ROOM 6"]  # other digits: another line
     assert video_text(["GATE B17\nEXIT", "", "exit", None]) == "GATE B17\nEXIT"
     assert video_text([None, None]) is None
 
