@@ -201,6 +201,13 @@ def test_video_without_audio_track(tmp_path, multi_scene_video, noaudio_video, m
         return real_extract(path, *args, **kwargs)
 
     monkeypatch.setattr(components, "extract_audio", counting_extract)
+    real_open = components.AudioReader._open
+
+    def counting_open(self, sample):  # scenes read in order: one ffmpeg pass a video
+        extractions.append(self.info.path)
+        return real_open(self, sample)
+
+    monkeypatch.setattr(components.AudioReader, "_open", counting_open)
     ToneAnalyzer.calls = []
 
     def with_tone(cfg):
