@@ -55,7 +55,8 @@ def test_resume_after_kill(tmp_path, three_videos, executor_args):
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 90
-        while committed(index) < 1:
+        # one video committed and its report line written (the report follows the commit)
+        while committed(index) < 1 or not (out / "run_report.json").exists():
             assert proc.poll() is None, f"finished before it could be killed: {proc.stderr.read()}"
             assert time.monotonic() < deadline, "no video committed in 90 s"
             time.sleep(0.05)
