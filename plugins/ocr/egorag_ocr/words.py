@@ -34,8 +34,9 @@ def in_languages(text: str, languages: Sequence[str]) -> bool:
 
 
 def ink_columns(crop: np.ndarray) -> np.ndarray:
-    """Per column of a line's crop (BGR or RGB uint8), whether its middle band holds ink: the
-    pixels on the other side of Otsu's threshold from the crop's border."""
+    """Per column of a line's crop (BGR or RGB uint8), whether the rows of its text hold ink:
+    the pixels on the other side of Otsu's threshold from the crop's border; the rows of text
+    are those with some ink and not all ink (a plate's edge or underline), serifs included."""
     import cv2
 
     grey = np.asarray(crop, dtype=np.uint8)
@@ -46,9 +47,11 @@ def ink_columns(crop: np.ndarray) -> np.ndarray:
     border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
     if border.mean() > 0.5:  # the border is mostly "ink": the text is the dark side
         ink = ~ink
-    height = ink.shape[0]
-    band = ink[int(height * 0.15) : max(int(height * 0.85), int(height * 0.15) + 1)]
-    return band.mean(axis=0) > 0.02
+    share = ink.mean(axis=1)
+    rows = np.flatnonzero((share > 0.05) & (share < 0.9))
+    if rows.size == 0:  # no line of text to measure: no gaps, no spaces added
+        return np.ones(ink.shape[1], dtype=bool)
+    return ink[rows[0] : rows[-1] + 1].mean(axis=0) > 0.02
 
 
 def longest_gap(ink: np.ndarray) -> int:
