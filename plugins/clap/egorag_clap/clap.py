@@ -29,44 +29,19 @@ def build_tiny_clap(folder: Path) -> None:
         ClapTextConfig,
     )
 
-    text = ClapTextConfig(
-        vocab_size=512,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=80,
-        projection_dim=16,
-    )
-    audio = ClapAudioConfig(
-        spec_size=64,
-        num_mel_bins=16,
-        window_size=4,
-        patch_size=4,
-        patch_embeds_hidden_size=16,
-        hidden_size=32,
-        depths=[1, 1],
-        num_attention_heads=[1, 2],
-        projection_dim=16,
-    )
-    config = ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(), projection_dim=16)
-    tokenizer = train_tiny_tokenizer(
-        512,
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        mask_token="<mask>",
-    )
-    extractor = ClapFeatureExtractor(
-        feature_size=16,
-        sampling_rate=48000,
-        max_length_s=2,
-        hop_length=480,
-        fft_window_size=1024,
-        truncation="rand_trunc",
-        padding="repeatpad",
-    )
+    text = ClapTextConfig(vocab_size=512, hidden_size=32, num_hidden_layers=1,
+                          num_attention_heads=2, intermediate_size=64,
+                          max_position_embeddings=80, projection_dim=16)
+    audio = ClapAudioConfig(spec_size=64, num_mel_bins=16, window_size=4, patch_size=4,
+                            patch_embeds_hidden_size=16, hidden_size=32, depths=[1, 1],
+                            num_attention_heads=[1, 2], projection_dim=16)
+    config = ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(),
+                        projection_dim=16)
+    tokenizer = train_tiny_tokenizer(512, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                     pad_token="<pad>", mask_token="<mask>")
+    extractor = ClapFeatureExtractor(feature_size=16, sampling_rate=48000, max_length_s=2,
+                                     hop_length=480, fft_window_size=1024,
+                                     truncation="rand_trunc", padding="repeatpad")
     ClapModel(config).save_pretrained(folder)
     ClapProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
 
