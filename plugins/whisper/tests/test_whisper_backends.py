@@ -74,7 +74,8 @@ def test_openai_whisper_detects_the_language_on_the_first_speech(tmp_path, caplo
 
     import numpy as np
     import torch
-    import whisper
+
+    whisper = pytest.importorskip("whisper")
     from egorag_core.testing import SPEECH_SENTENCES, _speech
     from whisper.model import ModelDimensions, Whisper
 
