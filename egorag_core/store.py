@@ -287,7 +287,8 @@ class LanceStore:
 
 def _scene_columns(key: str, point: VideoDatapoint) -> dict[str, Any]:
     """The ``scenes`` rows of ``point`` but their vectors (``ocr_text`` only where an ``ocr``
-    stage ran)."""
+    stage ran; ``keyframe_times``: the seconds of the frames the video stage picked, empty
+    where it picked none)."""
     n, encodings = len(point.scenes), point.scene_embeddings
     columns: dict[str, Any] = {
         "key": [key] * n,
@@ -299,6 +300,8 @@ def _scene_columns(key: str, point: VideoDatapoint) -> dict[str, Any]:
         "transcript": [e.transcript for e in encodings],
         "caption_text": [e.caption_text for e in encodings],
         "extras": [json.dumps(e.extras, default=str) for e in encodings],
+        "keyframe_times": pa.array([[float(t) for t in e.keyframe_times] for e in encodings],
+                                   type=pa.list_(pa.float64())),  # fmt: skip
     }
     if any(e.ocr_text is not None for e in encodings):
         columns["ocr_text"] = pa.array([e.ocr_text for e in encodings], type=pa.string())
@@ -334,5 +337,6 @@ def _encoding(row: dict[str, Any]) -> SceneEncoding:
         transcript=row["transcript"],
         caption_text=row["caption_text"],
         ocr_text=row.get("ocr_text"),
+        keyframe_times=list(row.get("keyframe_times") or []),
         extras=json.loads(row["extras"] or "{}"),
     )

@@ -15,10 +15,11 @@ from egorag_core import VideoDataset
 from egorag_core.ocr import TextLine, choose_frames, merge_lines, video_text
 from egorag_core.retrieval import Hit, SearchIndex, Source, fuse, tied_ranks
 
-#: The tables' columns before the ocr stage existed (with video, caption and text vectors).
+#: The tables' columns before the ocr stage existed (with video, caption and text vectors;
+#: ``keyframe_times`` came later, with ``egorag ui``'s thumbnails).
 SCENE_COLUMNS = ["key", "video_name", "video_path", "scene_index", "start", "end",
-                 "transcript", "caption_text", "extras", "video_vector", "text_vector",
-                 "caption_vector"]  # fmt: skip
+                 "transcript", "caption_text", "extras", "keyframe_times", "video_vector",
+                 "text_vector", "caption_vector"]  # fmt: skip
 VIDEO_COLUMNS = ["key", "content_hash", "config_fingerprint", "video_name", "video_path",
                  "duration", "has_audio", "num_scenes", "encoded_at", "config", "same_as",
                  "video_vector", "text_vector", "caption_vector"]  # fmt: skip
