@@ -20,15 +20,16 @@ export HF_HUB_OFFLINE ?= 1
 setup: system $(STAMP)
 
 # ffmpeg decodes and probes media; espeak-ng makes speech for the audio tests; the DejaVu
-# fonts draw the signs of the OCR tests.
+# fonts draw the signs of the OCR tests; chromium and its driver run egorag ui's browser tests.
 system:
 	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null \
 	    || ! command -v espeak-ng >/dev/null \
-	    || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	    || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] \
+	    || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg espeak-ng \
-	    fonts-dejavu-core >/dev/null; \
+	    fonts-dejavu-core chromium chromium-driver >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml constraints.txt requirements-dev.txt $(NODEPS) \

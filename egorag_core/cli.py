@@ -7,6 +7,7 @@
     egorag search "where did I leave the keys" --index egorag-output/index
     egorag eval queries.json --index egorag-output/index
     egorag compare sweep/ --queries queries.json
+    egorag ui --index egorag-output/index
 
 Exit status: 0 when every video is ok or skipped, 1 when any failed, 2 when the run could not
 start (bad config, missing plugin or model, unreadable input). ``search``, ``eval`` and
@@ -135,10 +136,38 @@ def compare_command(argv: list[str]) -> int:
     return 0
 
 
+def ui_command(argv: list[str]) -> int:
+    """``egorag ui``: a local web page to search the index, watch hits and check scenes."""
+    parser = argparse.ArgumentParser(
+        prog="egorag ui", description="A local web page over an index: search it, watch a "
+        "hit from its second, check what each encoder said scene by scene. Serves on "
+        "127.0.0.1 (a free port unless --port) and prints the address; needs "
+        "pip install 'egorag-core[ui]'.")
+    parser.add_argument("--index", help=f"an index folder or a run's output folder (default "
+                        f"{DEFAULT_INDEX})")
+    parser.add_argument("--sweep", metavar="DIR", help="the output_dir of an egorag --multirun: "
+                        "its comparison, and one query against every job's index")
+    parser.add_argument("--queries", help="with --sweep: QUERIES.json, as for egorag eval "
+                        "(the comparison then has each job's recall@5 and MRR)")
+    parser.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="the address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--device", default="cpu", help="where query models run (default cpu)")
+    args = parser.parse_args(argv)
+    if args.index and args.sweep:
+        parser.error("give --index or --sweep, not both")
+    if args.queries and not args.sweep:
+        parser.error("--queries goes with --sweep (egorag eval scores one index)")
+    from .ui.server import serve
+
+    return serve(args.index, args.sweep, args.host, args.port, args.device, args.queries)
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "search": search_command,
     "eval": eval_command,
     "compare": compare_command,
+    "ui": ui_command,
 }
 
 
