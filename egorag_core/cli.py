@@ -1,10 +1,12 @@
-"""The ``egorag`` command: a Hydra app, plus ``egorag plugins``, ``search``, ``eval`` and
-``compare`` (plain argparse commands: their ``--help`` imports nothing heavy).
+"""The ``egorag`` command: a Hydra app, plus ``egorag plugins``, ``search``, ``index``, ``eval``
+and ``compare`` (plain argparse commands: their ``--help`` imports nothing heavy).
 
     egorag video=xclip caption=captioner1 input=videos.json
     egorag --multirun video=xclip,qwen2vl input=videos.json
     egorag plugins
     egorag search "where did I leave the keys" --index egorag-output/index
+    egorag search "coffee" --after 2026-11-28T15:00 --before 2026-11-28T18:00
+    egorag index optimize --index egorag-output/index
     egorag eval queries.json --index egorag-output/index
     egorag compare sweep/ --queries queries.json
     egorag ui --index egorag-output/index
@@ -57,6 +59,8 @@ def plugins_command(stream: Any = None) -> int:
 
 
 DEFAULT_INDEX = "egorag-output/index"
+#: ``egorag_core.vector_index``'s search defaults (kept here so ``--help`` imports nothing).
+NPROBES, REFINE_FACTOR, MIN_ROWS = 32, 10, 100_000
 MODALITY_HELP = ("auto (every list fused), text (transcript + caption vectors), caption, "
                  "transcript (full text), video, audio, ocr (text read in frames)")  # fmt: skip
 
@@ -70,18 +74,46 @@ def search_parser() -> argparse.ArgumentParser:
     parser.add_argument("--k", type=int, default=5, help="how many scenes (default 5)")
     parser.add_argument("--modality", default="auto", help=MODALITY_HELP + " (default auto)")
     parser.add_argument("--video", help="search only this video (a name or path)")
+    parser.add_argument("--after", metavar="TIME", help="only scenes recorded after TIME "
+                        "(wall clock, e.g. 2026-11-28T15:00; no zone: local time)")
+    parser.add_argument("--before", metavar="TIME", help="only scenes recorded before TIME")
     parser.add_argument("--device", default="cpu", help="where query models run (default cpu)")
     parser.add_argument("--json", action="store_true", help="print a JSON list of hits")
+    parser.add_argument("--nprobes", type=int, default=NPROBES,
+                        help=f"ANN index partitions searched (default {NPROBES})")
+    parser.add_argument("--refine-factor", type=int, default=REFINE_FACTOR,
+                        help=f"ANN candidates re-ranked exactly, x k (default {REFINE_FACTOR})")
+    parser.add_argument("--exact", action="store_true",
+                        help="compare with every vector, ignoring the ANN indexes")
     return parser
+
+
+def light_lancedb_import() -> None:
+    """Let ``import lancedb`` skip the REST client of Lance namespaces, which a local index
+    never uses and whose package imports every API class at once (half a second of a cold
+    search): its package is registered without running its ``__init__``, so the models
+    LanceDB imports from it still load. Done only where nothing imported it yet."""
+    import importlib.util
+    import types
+
+    name = "lance_namespace_urllib3_client"
+    spec = None if name in sys.modules else importlib.util.find_spec(name)
+    if spec is None or spec.submodule_search_locations is None:
+        return
+    package = types.ModuleType(name)
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__, package.__file__ = spec, spec.origin
+    sys.modules[name] = package
 
 
 def search_command(argv: list[str]) -> int:
     """``egorag search``: print the hits (or JSON); 2 with one line when it cannot search."""
     args = search_parser().parse_args(argv)
+    light_lancedb_import()
     from .retrieval import SearchIndex, format_hits
 
-    index = SearchIndex(args.index, args.device)
-    hits = index.search(args.query, args.k, args.modality, args.video)
+    index = SearchIndex(args.index, args.device, args.nprobes, args.refine_factor, args.exact)
+    hits = index.search(args.query, args.k, args.modality, args.video, args.after, args.before)
     for note in index.plan(args.modality)[1]:
         print(f"egorag: not searched: {note}", file=sys.stderr)
     shown = json.dumps([h.to_dict() for h in hits], indent=2) if args.json else \
@@ -136,6 +168,38 @@ def compare_command(argv: list[str]) -> int:
     return 0
 
 
+def index_command(argv: list[str]) -> int:
+    """``egorag index optimize``: build the ANN indexes due and fold in every row added since;
+    ``egorag index status``: what is indexed."""
+    parser = argparse.ArgumentParser(
+        prog="egorag index", description="optimize: give each vector column past MIN_ROWS "
+        "vectors an ANN index and fold every row added since into the indexes (a run does "
+        "both as it commits, the folding once the new rows pass a share of the index); "
+        "status: the indexes, their rows, and the rows waiting to be folded in.")
+    parser.add_argument("action", choices=["optimize", "status"])
+    parser.add_argument("--index", default=DEFAULT_INDEX, help=f"default {DEFAULT_INDEX}")
+    parser.add_argument("--min-rows", type=int, default=MIN_ROWS,
+                        help=f"vectors a column needs for an ANN index (default {MIN_ROWS})")
+    parser.add_argument("--kind", default="IVF_PQ", choices=["IVF_PQ", "IVF_HNSW_SQ"],
+                        help="the kind of ANN index built (default IVF_PQ)")
+    args = parser.parse_args(argv)
+    from .retrieval import index_folder
+    from .store import SCENES, LanceStore
+    from .vector_index import IndexSettings, waiting
+
+    store = LanceStore(index_folder(args.index), create=False,
+                       index=IndexSettings(args.min_rows, kind=args.kind))  # fmt: skip
+    if SCENES not in store.tables():
+        print(f"{store.path}: no scenes to index yet")
+        return 0
+    done = store.maintain(force=True) if args.action == "optimize" else []
+    for line in done or (["nothing to do"] if args.action == "optimize" else []):
+        print(line)
+    for column, (rows, added) in sorted(waiting(store.table(SCENES)).items()):
+        print(f"{column}: {rows} rows indexed, {added} waiting")
+    return 0
+
+
 def ui_command(argv: list[str]) -> int:
     """``egorag ui``: a local web page to search the index, watch hits and check scenes."""
     parser = argparse.ArgumentParser(
@@ -165,6 +229,7 @@ def ui_command(argv: list[str]) -> int:
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "search": search_command,
+    "index": index_command,
     "eval": eval_command,
     "compare": compare_command,
     "ui": ui_command,

@@ -119,6 +119,9 @@ class VideoDatapoint:
     duration: float | None = None
     #: The distinct lines of text read in the whole video (``None``: no ``ocr`` stage ran).
     ocr_text: str | None = None
+    #: When recording began (ISO 8601, the input list's ``recorded_at``); ``None``: the file's
+    #: ``creation_time`` tag is used where it has one (:mod:`egorag_core.clock`).
+    recorded_at: str | None = None
 
     def compute_global_embeddings(self) -> dict[str, np.ndarray]:
         """Per modality, the mean of the scene vectors that exist, renormalised to unit length
@@ -132,6 +135,17 @@ class VideoDatapoint:
                 result[name] = mean
         self.global_embeddings = result
         return result
+
+
+def _time_problem(text: str, where: str) -> str | None:
+    """Why ``text`` is not a ``recorded_at`` time, ``None`` when it is one."""
+    import datetime as dt
+
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return f"{where}: recorded_at {text!r} is not an ISO 8601 time (e.g. 2026-11-28T15:00)"
+    return None
 
 
 def unit_vector(vector: np.ndarray) -> np.ndarray | None:
@@ -200,8 +214,9 @@ class VideoDataset:
     @classmethod
     def from_json(cls, path: str | Path) -> VideoDataset:
         """Read the seed's JSON: a list (or ``{"videos": [...]}``) of entries with ``path``
-        (or ``video_path``), optional ``name`` and optional ``scenes`` (``[[start, end], ...]``).
-        Relative paths are relative to the JSON file."""
+        (or ``video_path``), optional ``name``, optional ``scenes`` (``[[start, end], ...]``)
+        and optional ``recorded_at`` (when recording began, ISO 8601). Relative paths are
+        relative to the JSON file."""
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -229,6 +244,9 @@ class VideoDataset:
             video_path = Path(os.path.abspath(video_path))
             name = entry.get("name", entry.get("video_name")) or video_path.stem
             point = VideoDatapoint(str(video_path), str(name))
+            if entry.get("recorded_at") is not None:
+                point.recorded_at = str(entry["recorded_at"])
+                point.input_error = _time_problem(point.recorded_at, f"{video_path} ({where})")
             if entry.get("scenes") is not None:
                 try:
                     point.precomputed_scenes = _parse_scenes(

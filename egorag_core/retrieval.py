@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from .clock import local_text
 from .columns import ColumnSource
 from .errors import ConfigError, SearchError, StoreError
 from .store import SCENES, VIDEOS, LanceStore
+from .vector_index import NPROBES, REFINE_FACTOR
 
 #: What ``--modality`` accepts.
 SEARCH_MODALITIES = ("auto", "text", "caption", "transcript", "video", "audio", "ocr")
@@ -63,11 +65,15 @@ class Hit:
     #: The text read in the scene's frames, one line each ("" where none was found); ``None``
     #: for an index without an ``ocr`` stage (and then left out of :meth:`to_dict`).
     ocr_text: str | None = None
+    #: When the scene began on the wall clock (local time, ``2026-11-28 15:04:05``); ``None``
+    #: when its video's recording start is unknown (and then left out of :meth:`to_dict`).
+    wall_time: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        if self.ocr_text is None:
-            del out["ocr_text"]
+        for name in ("ocr_text", "wall_time"):
+            if out[name] is None:
+                del out[name]
         return out
 
 
@@ -95,7 +101,8 @@ class SearchIndex:
     """An index opened for searching; components and models are built once, on first use.
     Raises :class:`~egorag_core.errors.StoreError` when there is no index with scenes."""
 
-    def __init__(self, path: str | Path, device: str = "cpu"):
+    def __init__(self, path: str | Path, device: str = "cpu", nprobes: int = NPROBES,
+                 refine_factor: int = REFINE_FACTOR, exact: bool = False):  # fmt: skip
         self.path = index_folder(path)
         self.store = LanceStore(self.path, create=False)
         if SCENES not in self.store.tables():
@@ -115,10 +122,17 @@ class SearchIndex:
         #: Whether an ``ocr`` stage wrote any of the index (else OCR goes unmentioned).
         self.has_ocr = "ocr_text" in names
         self.fields = ROW_FIELDS + (["ocr_text"] if self.has_ocr else [])
+        #: Whether scenes carry wall-clock times (an index older than them has none).
+        self.has_clock = "wall_start" in names
+        self.fields += ["wall_start"] if self.has_clock else []
+        #: ANN search: partitions probed, candidates re-ranked exactly (x k); ``exact`` reads
+        #: every vector instead (the reference the ANN recall is measured against).
+        self.nprobes, self.refine_factor, self.exact = nprobes, refine_factor, exact
         #: Per full-text column, whether any scene has words in it.
-        self.texts = {c: c in names and self.scenes.count_rows(f"{c} IS NOT NULL AND {c} != ''")
-                      > 0 for c in FULL_TEXT.values()}  # fmt: skip
+        self.texts = {c: c in names and self._any(f"{c} IS NOT NULL AND {c} != ''")
+                      for c in FULL_TEXT.values()}  # fmt: skip
         self._built: dict[str, Any] = {}
+        self._prints: set[str] | None = None
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
         self._host: Any = None
 
@@ -177,11 +191,18 @@ class SearchIndex:
             found.append(Source(modality, column, group[0], where))
         return found, notes
 
+    def _any(self, where: str) -> bool:
+        """Whether a scene matches ``where`` (the scan stops at the first)."""
+        return bool(self.scenes.search().where(where).select(["key"]).limit(1).to_arrow())
+
     def _fingerprints(self) -> set[str]:
-        videos = self.store.table(VIDEOS)
-        if videos is None or "config_fingerprint" not in videos.schema.names:
-            return set()
-        return set(videos.to_arrow().column("config_fingerprint").to_pylist())
+        """The config fingerprints of the index's videos (read once)."""
+        if self._prints is None:
+            videos = self.store.table(VIDEOS)
+            names = [] if videos is None else videos.schema.names
+            self._prints = set() if "config_fingerprint" not in names else set(
+                videos.to_arrow().column("config_fingerprint").to_pylist())  # fmt: skip
+        return self._prints
 
     def describe(self) -> list[str]:
         """One line per modality: what ``auto`` searches it with, or why it cannot."""
@@ -245,16 +266,20 @@ class SearchIndex:
         return self._vectors[key]
 
     # -- search ---------------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5, modality: str = "auto",
-               video: str | None = None) -> list[Hit]:  # fmt: skip
+    def search(self, query: str, k: int = 5, modality: str = "auto", video: str | None = None,
+               after: str | None = None, before: str | None = None) -> list[Hit]:  # fmt: skip
         """The ``k`` best scenes for ``query``; ``video`` (a name or path) restricts the search
-        to one video. Raises :class:`SearchError` (one line) when it cannot be done."""
+        to one video, ``after`` / ``before`` (wall-clock times, ``2026-11-28T15:00``; no zone:
+        local time) to the scenes recorded in that range. The restrictions are LanceDB
+        prefilters: applied before the top ``k`` is taken. Raises :class:`SearchError` (one
+        line) when it cannot be done."""
         query = query.strip()
         if not query:
             raise SearchError('empty query: give the words to search for, e.g. "a red bike"')
         if k < 1:
             raise SearchError(f"--k {k}: give at least 1")
-        where = self.video_filter(video)
+        filters = [f for f in (self.video_filter(video), self.time_filter(after, before)) if f]
+        where = " AND ".join(f"({f})" for f in filters) or None
         sources, notes = self.plan(modality)
         if not sources and modality == "auto":
             raise SearchError(f"nothing in {self.path} is searchable by words: {'; '.join(notes)}")
@@ -276,6 +301,23 @@ class SearchIndex:
             raise SearchError(f"--video {video}: no such video in the index (videos: {shown})")
         return "key IN (" + ", ".join("'" + k.replace("'", "''") + "'" for k in keys) + ")"
 
+    def time_filter(self, after: str | None, before: str | None) -> str | None:
+        """The filter of the scenes that overlap ``[after, before)`` on the wall clock."""
+        from .clock import parse_time, sql_time
+
+        if after is None and before is None:
+            return None
+        if not self.has_clock:
+            option = "--after" if after is not None else "--before"
+            raise SearchError(f"{option}: {self.path} holds no recording times (encoded before "
+                              "egorag kept them): encode again to search by time")  # fmt: skip
+        parts = []
+        if after is not None:
+            parts.append(f"wall_end > {sql_time(parse_time(after, '--after'))}")
+        if before is not None:
+            parts.append(f"wall_start < {sql_time(parse_time(before, '--before'))}")
+        return " AND ".join(parts)
+
     def ranked(self, source: Source, query: str, depth: int,
                where: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
         """The rows of ``source`` for ``query``, best first, each with its ``score``."""
@@ -286,6 +328,12 @@ class SearchIndex:
             vector = self.query_vector(source.producer, query)
             builder = self.scenes.search(vector, vector_column_name=source.column)
             builder, scored = builder.distance_type("cosine"), "_distance"
+            if self.exact:
+                builder = builder.bypass_vector_index()
+            else:
+                # at least nprobes partitions, more while a narrow filter leaves fewer than k
+                builder = builder.minimum_nprobes(self.nprobes).maximum_nprobes(0)
+                builder = builder.refine_factor(self.refine_factor)
         filters = [f"({f})" for f in (source.where, where) if f]
         if filters:
             builder = builder.where(" AND ".join(filters), prefilter=True)
@@ -354,16 +402,19 @@ def _hit(row: dict[str, Any], score: float, modality: str) -> Hit:
         row["video_name"], row["video_path"], float(row["start"]), float(row["end"]), score,
         modality, row["transcript"] or "", row["caption_text"] or "", int(row["scene_index"]),
         row["key"], (row.get("ocr_text") or "") if "ocr_text" in row else None,
+        local_text(row["wall_start"]) if row.get("wall_start") else None,
     )  # fmt: skip
 
 
 def search(index: str | Path | SearchIndex, query: str, k: int = 5, modality: str = "auto",
-           video: str | None = None, device: str = "cpu") -> list[Hit]:  # fmt: skip
+           video: str | None = None, device: str = "cpu", after: str | None = None,
+           before: str | None = None) -> list[Hit]:  # fmt: skip
     """The ``k`` scenes of the index (a folder, or an open :class:`SearchIndex`, which keeps
     its models loaded between queries) that best match ``query``. ``modality``: ``auto`` (every
-    list fused), ``text``, ``caption``, ``transcript``, ``video``, ``audio`` or ``ocr``."""
+    list fused), ``text``, ``caption``, ``transcript``, ``video``, ``audio`` or ``ocr``;
+    ``video``, ``after`` and ``before`` restrict it (:meth:`SearchIndex.search`)."""
     engine = index if isinstance(index, SearchIndex) else SearchIndex(index, device)
-    return engine.search(query, k, modality, video)
+    return engine.search(query, k, modality, video, after, before)
 
 
 def clock(seconds: float) -> str:
@@ -396,7 +447,8 @@ def format_hits(hits: Sequence[Hit], query: str = "") -> str:
         return "no hits"
     lines = []
     for i, hit in enumerate(hits, 1):
-        lines.append(f"{i}. {hit.video_name}  {clock(hit.start)}-{clock(hit.end)}  "
+        when = f"  ({hit.wall_time})" if hit.wall_time else ""
+        lines.append(f"{i}. {hit.video_name}  {clock(hit.start)}-{clock(hit.end)}{when}  "
                      f"score {hit.score:.4f}  [{hit.modality}]")  # fmt: skip
         if hit.transcript.strip():
             lines.append(f"   transcript: {snippet(hit.transcript)}")

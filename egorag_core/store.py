@@ -26,13 +26,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from .clock import recording_start
 from .columns import COLUMNS, ColumnSource, for_columns, sources_from_config
 from .data import MODALITIES, Scene, SceneEncoding, VideoDatapoint, VideoDataset
+from .vector_index import IndexSettings
 
 SCENES = "scenes"
 VIDEOS = "videos"
 #: Text columns of ``scenes`` with a full-text (BM25) index (``ocr_text`` where it exists).
 FULL_TEXT = ("transcript", "caption_text", "ocr_text")
+#: Wall-clock columns (``videos.recorded_at``, ``scenes.wall_start``/``wall_end``): UTC.
+WALL_CLOCK = pa.timestamp("us", tz="UTC")
 #: Unindexed rows that make a commit optimise the full-text indexes (when they also outnumber
 #: the indexed rows, so the work stays proportional to what was added).
 OPTIMIZE_ROWS = 10_000
@@ -93,7 +97,7 @@ class LanceStore:
     ``create=False`` opens an existing index only (:class:`StoreError` when there is none)."""
 
     def __init__(self, path: str | Path, sources: Mapping[str, ColumnSource] | None = None,
-                 create: bool = True):  # fmt: skip
+                 create: bool = True, index: IndexSettings | None = None):  # fmt: skip
         import lancedb
 
         self.path = Path(path)
@@ -106,6 +110,8 @@ class LanceStore:
         self.sources = dict(sources or {})
         self._recorded: set[tuple[str, str]] | None = None
         self._full_text_indexed: set[str] = set()
+        #: When the vector columns get ANN indexes (:mod:`egorag_core.vector_index`).
+        self.index = index or IndexSettings()
 
     def tables(self) -> list[str]:
         """The tables the index holds."""
@@ -150,6 +156,8 @@ class LanceStore:
             _scene_columns(key, point),
             {m: [getattr(e, m) for e in point.scene_embeddings] for m in MODALITIES},
         )
+        began = recording_start(point.recorded_at, point.video_path)
+        scenes = _with_wall_clock(scenes, began, point.scenes)
         video = _with_vectors(
             {
                 "key": [key],
@@ -163,6 +171,7 @@ class LanceStore:
                 "encoded_at": [dt.datetime.now(dt.timezone.utc).isoformat()],
                 "config": [json.dumps(config, sort_keys=True, default=str)],
                 "same_as": pa.array([None], type=pa.string()),
+                "recorded_at": pa.array([began], type=WALL_CLOCK),
                 **({"ocr_text": [point.ocr_text]} if point.ocr_text is not None else {}),
             },
             {m: [point.global_embeddings.get(m)] for m in MODALITIES},
@@ -176,6 +185,7 @@ class LanceStore:
             self._write(VIDEOS, video)
             self._record_columns(fingerprint, scenes.schema)
             self._index_full_text()
+            self._maintain_vectors()
 
     def _record_columns(self, fingerprint: str, schema: pa.Schema) -> None:
         """Add the ``columns`` rows of this run's vector columns not yet recorded."""
@@ -196,8 +206,8 @@ class LanceStore:
         """LanceDB full-text indexes on ``transcript``, ``caption_text`` and ``ocr_text`` (where
         it exists), made once each. Rows added later are searched too (unindexed rows are
         scanned); once they outnumber both :data:`OPTIMIZE_ROWS` and the indexed ones,
-        ``optimize()`` brings them into the indexes (and compacts the table's small per-video
-        files)."""
+        ``optimize()`` (:meth:`_maintain_vectors`) brings them into the indexes (and compacts
+        the table's small per-video files)."""
         from lancedb.index import FTS
 
         table = self._table(SCENES)
@@ -207,11 +217,24 @@ class LanceStore:
             for column in sorted(columns - indexed):
                 table.create_index(column, config=FTS())
             self._full_text_indexed |= columns
-            return
-        stats = table.index_stats(f"{FULL_TEXT[0]}_idx")
-        waiting = 0 if stats is None else stats.num_unindexed_rows
-        if stats is not None and waiting > max(OPTIMIZE_ROWS, stats.num_indexed_rows):
-            table.optimize()
+
+    def _maintain_vectors(self, force: bool = False) -> list[str]:
+        """ANN indexes on the vector columns past ``index.min_rows``, and rows added since
+        folded into every index when due (:func:`~egorag_core.vector_index.maintain`); one
+        line per thing done."""
+        from .vector_index import maintain
+
+        table = self._table(SCENES)
+        return maintain(table, self.index, OPTIMIZE_ROWS, FULL_TEXT, force)
+
+    def maintain(self, force: bool = False) -> list[str]:
+        """What a commit does to the indexes (``egorag index optimize``), with ``force`` also
+        folding every row added since the indexes were built; one line per thing done."""
+        with self._lock:
+            if self._table(SCENES) is None:
+                return []
+            self._index_full_text()
+            return self._maintain_vectors(force)
 
     def column_sources(self) -> list[ColumnSource]:
         """What wrote each vector column, per config fingerprint: the ``columns`` records,
@@ -285,6 +308,17 @@ class LanceStore:
         return [_datapoint(row, scene_rows.get(row["key"], [])) for row in rows]
 
 
+def _with_wall_clock(scenes: pa.Table, began: dt.datetime | None,
+                     spans: list[Scene]) -> pa.Table:  # fmt: skip
+    """``scenes`` with ``wall_start`` and ``wall_end``: the recording start plus each scene's
+    offsets (nulls when the start is unknown)."""
+    for name, offsets in (("wall_start", [s.start for s in spans]),
+                          ("wall_end", [s.end for s in spans])):  # fmt: skip
+        times = [None if began is None else began + dt.timedelta(seconds=o) for o in offsets]
+        scenes = scenes.append_column(name, pa.array(times, type=WALL_CLOCK))
+    return scenes
+
+
 def _scene_columns(key: str, point: VideoDatapoint) -> dict[str, Any]:
     """The ``scenes`` rows of ``point`` but their vectors (``ocr_text`` only where an ``ocr``
     stage ran; ``keyframe_times``: the seconds of the frames the video stage picked, empty
@@ -324,6 +358,7 @@ def _datapoint(row: dict[str, Any], scene_rows: list[dict[str, Any]]) -> VideoDa
         has_audio=row["has_audio"],
         duration=row["duration"],
         ocr_text=row.get("ocr_text"),
+        recorded_at=row["recorded_at"].isoformat() if row.get("recorded_at") else None,
     )
 
 

@@ -130,12 +130,18 @@ class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
     def embed_query(self, texts: Sequence[str], scheduler: ModelScheduler) -> np.ndarray:
         """Search queries in the space of the ``text`` and ``caption`` vectors: the same model,
         unit length, ``(len(texts), dim)`` float32 (``egorag search``). A plain local folder
-        (the packaged one) is read with transformers alone, which starts faster
-        (:mod:`egorag_minilm.query`)."""
+        (the packaged one) is read without sentence-transformers, which starts faster, and a
+        BERT on the CPU without torch, kept by the component (it is no torch model for the
+        scheduler to place or free; :mod:`egorag_minilm.query`)."""
+        from .numpy_bert import supported
         from .query import load_query_model, plain_layout
 
         spec = self.spec()
         layout = plain_layout(spec.model_id)
+        if layout is not None and self.settings.device == "cpu" and supported(spec.model_id):
+            if getattr(self, "_numpy_query", None) is None:
+                self._numpy_query = load_query_model(spec.model_id, "cpu", layout)
+            return np.asarray(self._numpy_query.embed(texts), dtype=np.float32)
         if layout is None:
             with scheduler.use(spec) as model:
                 vectors = encode_texts(model, list(texts), self.options.batch_size)

@@ -3,10 +3,12 @@
 A cold ``egorag search`` mostly waits for imports, and importing sentence-transformers (which
 brings scikit-learn) costs more than torch and transformers together. For a sentence-transformers
 folder of the plain kind (a transformer, then mean or CLS pooling, then optionally
-``Normalize``), the query vector is computed with transformers alone: tokenised to the folder's
-``max_seq_length``, pooled as its pooling config says, scaled to unit length: what
-``SentenceTransformer.encode(..., normalize_embeddings=True)`` gives (the tests check it). Any
-other layout, or a hub id, goes through sentence-transformers.
+``Normalize``), the query vector is computed without sentence-transformers: tokenised to the
+folder's ``max_seq_length``, pooled as its pooling config says, scaled to unit length: what
+``SentenceTransformer.encode(..., normalize_embeddings=True)`` gives (the tests check it). A
+BERT on the CPU (the packaged all-MiniLM-L6-v2) runs in numpy, without importing torch
+(:mod:`egorag_minilm.numpy_bert`); other models in transformers. Any other layout, or a hub id,
+goes through sentence-transformers.
 """
 
 from __future__ import annotations
@@ -86,4 +88,10 @@ class QueryModel:
 
 
 def load_query_model(location: str, device: str, layout: PlainLayout) -> Any:
+    """The query model of a plain folder: a BERT on the CPU in numpy, without torch
+    (:mod:`egorag_minilm.numpy_bert`); another model, or another device, in transformers."""
+    from .numpy_bert import NumpyBert, supported
+
+    if device == "cpu" and supported(location):
+        return NumpyBert(location, layout.pooling, layout.max_seq_length)
     return QueryModel(location, device, layout)

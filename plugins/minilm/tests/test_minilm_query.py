@@ -28,13 +28,14 @@ def test_a_query_lands_near_the_scene_that_answers_it(egorag_component: Any) -> 
         scenes = model.encode(["Transcript: the keys are on the kitchen table. Visuals: ",
                                "Transcript: the forecast says showers this afternoon. Visuals: "],
                               normalize_embeddings=True)  # fmt: skip
-    # transformers alone (the light query side) gives sentence-transformers' vectors
+    # the light query side (numpy, no torch) gives sentence-transformers' vectors
     np.testing.assert_allclose(queries, same, atol=1e-5)
     similarity = queries[:2] @ np.asarray(scenes).T
     assert similarity[0, 0] > similarity[0, 1] and similarity[1, 1] > similarity[1, 0]
 
 
-def test_the_query_side_does_not_import_sentence_transformers() -> None:
+def test_the_query_side_does_not_import_sentence_transformers_or_torch() -> None:
+    """The packaged BERT embeds queries in numpy (egorag_minilm.numpy_bert)."""
     code = (
         "import sys; from egorag_core.components import Settings; "
         "from egorag_core.scheduler import ModelScheduler; "
@@ -43,9 +44,10 @@ def test_the_query_side_does_not_import_sentence_transformers() -> None:
         "o = read_options_file(options_file('egorag_minilm.encoder', 'text', 'minilm')); "
         "c = SentenceTextEncoder(o, Settings(), group='text'); c.check(); "
         "v = c.embed_query(['hello'], ModelScheduler('cpu')); "
-        "print(v.shape, 'sentence_transformers' in sys.modules, 'sklearn' in sys.modules)"
+        "print(v.shape, 'sentence_transformers' in sys.modules, 'sklearn' in sys.modules, "
+        "'torch' in sys.modules, 'transformers' in sys.modules)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split()[-4:] == ["(1,", "384)", "False", "False"]
+    assert proc.stdout.split()[-6:] == ["(1,", "384)", "False", "False", "False", "False"]
