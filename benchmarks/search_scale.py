@@ -63,16 +63,21 @@ WHEN = ["this morning", "after lunch", "last night", "before the meeting", "on S
         "at dawn", "during the storm", "yesterday"]
 SCENE_OF = ["a person holding", "a table with", "a close view of", "a hand reaching for",
             "a shelf holding", "someone looking at", "a blurry shot of", "a bright room with"]
+LIGHT = ["in daylight", "at night", "in the rain", "under a lamp", "seen from above",
+         "seen from the doorway"]
 
 
 def sentences(count: int, seed: int, caption: bool = False) -> list[str]:
     """``count`` distinct generated transcript sentences (or captions)."""
     rng = np.random.default_rng(seed)
+    kinds = [SCENE_OF, OBJECTS, PLACES, LIGHT] if caption else [SUBJECTS, ACTIONS, OBJECTS,
+                                                                PLACES, WHEN]  # fmt: skip
+    assert count <= np.prod([len(k) for k in kinds]), "fewer combinations than asked for"
     out: dict[str, None] = {}
     while len(out) < count:
         o, p = OBJECTS[rng.integers(len(OBJECTS))], PLACES[rng.integers(len(PLACES))]
         if caption:
-            text = f"{SCENE_OF[rng.integers(len(SCENE_OF))]} {o} {p}"
+            text = f"{SCENE_OF[rng.integers(len(SCENE_OF))]} {o} {p} {LIGHT[rng.integers(6)]}"
         else:
             s, a, w = (x[rng.integers(len(x))] for x in (SUBJECTS, ACTIONS, WHEN))
             text = f"{s} {a} {o} {p} {w}"
