@@ -85,13 +85,16 @@ def build_missing(table: Any, settings: IndexSettings) -> list[str]:
     """Build an ANN index on each vector column that has none and holds ``min_rows`` vectors
     (and at least :data:`TRAIN_ROWS`, which training product quantisation needs); the columns
     indexed."""
+    needed = max(settings.min_rows, TRAIN_ROWS)
+    if table.count_rows() < needed:  # from the table's metadata: no column is read
+        return []
     indexed = indexed_columns(table)
     built = []
     for column, dim in vector_columns(table).items():
         if column in indexed:
             continue
         rows = table.count_rows(f"{column} IS NOT NULL")
-        if rows >= max(settings.min_rows, TRAIN_ROWS):
+        if rows >= needed:
             config = index_config(settings.kind, rows, dim)
             table.create_index(column, config=config, name=f"{column}_idx", replace=True)
             built.append(column)
