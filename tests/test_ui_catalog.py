@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import lancedb
 import numpy as np
@@ -107,9 +109,9 @@ DIARIZED = SceneEncoding(
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[tuple[str, str]]:
+def served(tmp_path_factory) -> Iterator[tuple[str, str, Path]]:
     """An index written by the store (one diarized scene, one quiet one) on a real video,
-    served by the app in this process: its address and the video's key."""
+    served by the app in this process: its address, the video's key, the index's folder."""
     import uvicorn
 
     from egorag_core.ui.app import create_app
@@ -134,7 +136,7 @@ def served(tmp_path_factory) -> Iterator[tuple[str, str]]:
     thread.start()
     while not server.started:
         thread.join(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", "hall-1"
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", "hall-1", base
     server.should_exit = True
     thread.join(10)
 
@@ -144,7 +146,7 @@ def text_of(html: str) -> str:
 
 
 def test_the_timeline_shows_speakers_events_and_text_read_in_frames(served) -> None:
-    url, key = served
+    url, key, _ = served
     page = urllib.request.urlopen(f"{url}/video/{key}?t=4").read().decode()
     scenes = re.findall(r'<li class="scene[^"]*" id="scene-(\d+)"', page)
     assert scenes == ["0", "1"]
@@ -158,7 +160,7 @@ def test_the_timeline_shows_speakers_events_and_text_read_in_frames(served) -> N
 
 
 def test_a_long_video_shows_its_scenes_a_hundred_at_a_time(served) -> None:
-    url, _ = served
+    url, _, _ = served
     pages = {}
     for query in ("", "?t=150.5", "?page=2", "?page=9"):
         page = urllib.request.urlopen(f"{url}/video/long-1{query}").read().decode()
@@ -168,3 +170,26 @@ def test_a_long_video_shows_its_scenes_a_hundred_at_a_time(served) -> None:
     assert pages[""] == list(range(100))
     assert pages["?t=150.5"] == list(range(100, 200))  # the page holding that second
     assert pages["?page=2"] == pages["?page=9"] == list(range(200, 250))
+
+
+def test_a_request_naming_another_host_is_refused(served) -> None:
+    url, key, _ = served
+    for host, status in (("attacker.example", 400), ("localhost:80", 200), ("127.0.0.1", 200)):
+        request = urllib.request.Request(f"{url}/video/{key}", headers={"Host": host})
+        try:
+            code = urllib.request.urlopen(request).status
+        except urllib.error.HTTPError as exc:
+            code = exc.code
+        assert code == status, host  # DNS rebinding: a page elsewhere cannot read this one
+
+
+def test_a_link_in_the_thumbnail_cache_is_not_followed(served, tmp_path) -> None:
+    url, key, base = served
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a thumbnail")
+    cached = base / "ui-cache" / f"{key}-1.jpg"
+    cached.symlink_to(secret)
+    body = urllib.request.urlopen(f"{url}/thumb/0/{key}/1").read()
+    assert body[:3] == b"\xff\xd8\xff"  # a JPEG decoded from the video, not the link's target
+    assert not cached.is_symlink() and cached.read_bytes() == body
+    assert secret.read_text() == "not a thumbnail"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import time
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -22,6 +23,8 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -37,6 +40,8 @@ log = logging.getLogger("egorag.ui")
 #: The files under ``static/`` that are served, with their media types.
 STATIC = {"ui.css": "text/css", "player.js": "text/javascript",
           "placeholder.svg": "image/svg+xml"}  # fmt: skip
+#: The names this machine reaches a server on 127.0.0.1 by (the ``Host`` header's).
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 #: Hits on the search page (at most ``MAX_K``), scenes per video page, hits per sweep job.
 K, MAX_K, PAGE, SWEEP_K = 20, 100, 100, 5
 
@@ -213,8 +218,11 @@ class Pages:
         return FileResponse(chart, media_type="image/png")
 
 
-def create_app(catalogs: list[Catalog], sweep: Sweep | None = None) -> Starlette:
-    """The Starlette app serving ``catalogs`` (and ``sweep``'s page where given)."""
+def create_app(catalogs: list[Catalog], sweep: Sweep | None = None,
+               hosts: Sequence[str] | None = LOCAL_HOSTS) -> Starlette:  # fmt: skip
+    """The Starlette app serving ``catalogs`` (and ``sweep``'s page where given). Requests
+    naming another host than ``hosts`` (``None``: any) are refused, so a web page elsewhere
+    cannot read this one through a name that resolves to 127.0.0.1 (DNS rebinding)."""
     pages = Pages(catalogs, sweep)
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -235,5 +243,6 @@ def create_app(catalogs: list[Catalog], sweep: Sweep | None = None) -> Starlette
         Route("/thumb/{n:int}/{key}/{scene:int}", pages.thumb),
         Route("/static/{name}", lambda request: pages.static_file(request.path_params["name"])),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found,
-                                                         Exception: failed})  # fmt: skip
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))] if hosts else []
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={HTTPException: not_found, Exception: failed})

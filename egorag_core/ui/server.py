@@ -75,9 +75,9 @@ def serve(index: str | None, sweep: str | None, host: str, port: int, device: st
     catalogs, found = open_catalogs(index, sweep, device, queries)
     import uvicorn
 
-    from .app import create_app
+    from .app import LOCAL_HOSTS, create_app
 
-    app = create_app(catalogs, found)
+    app = create_app(catalogs, found, None if host not in LOCAL else LOCAL_HOSTS)
     sock = bind(host, port)
     name, bound = sock.getsockname()[:2]
     shown = f"[{name}]" if ":" in name else name

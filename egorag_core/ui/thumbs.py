@@ -65,10 +65,10 @@ class Thumbnails:
         """The thumbnail of scene ``scene`` of ``key``: the frame of ``video`` shown at ``at``
         seconds. Raises :class:`~egorag_core.errors.InputError` when it cannot be decoded."""
         path = self.cached(key, scene)
-        if path.is_file():
+        if path.is_file() and not path.is_symlink():  # a link in the cache is made again
             return path.read_bytes()
         with self._decoding:
-            if path.is_file():  # made while this one waited
+            if path.is_file() and not path.is_symlink():  # made while this one waited
                 return path.read_bytes()
             data = self.make(video, at)
             fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
