@@ -1,5 +1,5 @@
-"""The ``egorag`` command: a Hydra app, plus ``egorag plugins``, ``search``, ``index``, ``eval``
-and ``compare`` (plain argparse commands: their ``--help`` imports nothing heavy).
+"""The ``egorag`` command: a Hydra app, plus ``egorag plugins``, ``search``, ``index``, ``eval``,
+``compare`` and ``ui`` (plain argparse commands: their ``--help`` imports nothing heavy).
 
     egorag video=xclip caption=captioner1 input=videos.json
     egorag --multirun video=xclip,qwen2vl input=videos.json
