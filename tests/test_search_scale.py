@@ -237,3 +237,11 @@ def test_eval_gives_the_same_recall_with_and_without_the_ann_index(built, tmp_pa
     without = evaluate(SearchIndex(plain), loaded, ["text"])
     assert with_ann["modalities"] == without["modalities"]
     assert with_ann["modalities"]["text"]["recall@10"] > 0
+
+
+def test_the_cli_defaults_are_the_engines() -> None:
+    """``egorag search --help`` imports no engine, so the CLI keeps its own copy of them."""
+    from egorag_core import cli, vector_index
+
+    assert (cli.NPROBES, cli.REFINE_FACTOR, cli.MIN_ROWS) == (
+        vector_index.NPROBES, vector_index.REFINE_FACTOR, vector_index.IndexSettings().min_rows)
