@@ -36,6 +36,7 @@ ENCODING = ["scenes=fixed", f"scenes.seconds={SCENE_S}", "video=colorhist", "cap
             "progress=false"]  # fmt: skip
 QUERY = "where did we park the car?"  # "We parked the car on level three of the garage."
 PARKED = (15.0, 20.0)  # the scene of the narrated clip that says it
+RECORDED = "2026-11-28T15:00:00"  # when the narrated clip "was recorded" (local time)
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +62,7 @@ def indexed(tmp_path_factory) -> dict[str, Path]:
     linked = make_video(base / "linked" / "linked.mp4", [("testsrc2", 2.0)], audio=None)
     listing = base / "videos.json"
     listing.write_text(json.dumps([
-        {"path": str(narrated), "name": "narrated"},
+        {"path": str(narrated), "name": "narrated", "recorded_at": RECORDED},
         {"path": str(sample_video("bikes.mp4")), "name": "bikes"},
         {"path": str(gone), "name": "gone"}, {"path": str(linked), "name": "linked"}]))
     with pytest.MonkeyPatch.context() as mp:
@@ -231,6 +232,8 @@ def test_a_query_finds_the_scene_and_the_player_starts_there(server, browser, in
     assert first.find_element(By.CSS_SELECTOR, ".video").text == "narrated"
     assert float(first.get_attribute("data-start")) == PARKED[0]
     assert first.find_element(By.CSS_SELECTOR, ".span").text == "0:15.0–0:20.0"
+    assert first.find_element(By.CSS_SELECTOR, ".wall").text == expected[0].wall_time == \
+        "2026-11-28 15:00:15"  # recorded_at + 15 s, local time  # fmt: skip
     assert "level three" in first.find_element(By.CSS_SELECTOR, ".transcript").text
     assert [m.text for m in first.find_elements(By.TAG_NAME, "mark")]  # query words marked
     shoot(browser, shots / "ui-search.png")
@@ -276,8 +279,10 @@ def test_the_video_page_shows_every_scene_and_seeks_on_a_click(server, browser,
         target.find_element(By.CSS_SELECTOR, "a.seek").click()
         assert abs(player_at(browser, mine[-1]["start"]) - mine[-1]["start"]) < 0.5
     browser.get(f"{server.url}/video/{keys(indexed['index'])['narrated']}?t=15")
-    lines = browser.find_element(By.ID, "scene-3").find_element(By.CSS_SELECTOR, ".lines").text
+    scene = browser.find_element(By.ID, "scene-3")
+    lines = scene.find_element(By.CSS_SELECTOR, ".lines").text
     assert lines.startswith("0:15.") and "parked the car" in lines  # a time, then the words
+    assert scene.find_element(By.CSS_SELECTOR, ".wall").text == "2026-11-28 15:00:15"
 
 
 def test_thumbnails_are_taken_at_the_keyframe_and_cached_beside_the_index(server,
