@@ -167,6 +167,8 @@ def test_a_long_video_shows_its_scenes_a_hundred_at_a_time(served) -> None:
         pages[query] = [int(i) for i in re.findall(r'id="scene-(\d+)"', page)]
         assert ("earlier</a>" in page) == (pages[query][0] > 0), query
         assert ("later</a>" in page) == (pages[query][-1] < 249), query
+        first, last = pages[query][0] + 1, pages[query][-1] + 1
+        assert f"scenes {first}–{last} of 250" in page, query
     assert pages[""] == list(range(100))
     assert pages["?t=150.5"] == list(range(100, 200))  # the page holding that second
     assert pages["?page=2"] == pages["?page=9"] == list(range(200, 250))

@@ -153,7 +153,7 @@ class Pages:
         return self.render("video.html", n=n, catalog=catalog, video=video, at=at, media=media,
                            scenes=scenes[page * PAGE : (page + 1) * PAGE], current=current,
                            page=page, pages=max(1, -(-len(scenes) // PAGE)),
-                           total=len(scenes))  # fmt: skip
+                           page_size=PAGE, total=len(scenes))  # fmt: skip
 
     def sweep_page(self, request: Request) -> Response:
         if self.sweep is None:
