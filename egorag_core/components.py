@@ -81,7 +81,8 @@ class VideoJob:
         if not self.info.has_audio:
             return None
         if self._audio is None:
-            self._audio = extract_audio(self.info.path, video_start=self.info.video_start)
+            self._audio = extract_audio(self.info.path, video_start=self.info.video_start,
+                                        expected_seconds=self.info.duration)
         return self._audio
 
     def read_audio(

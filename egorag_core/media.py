@@ -143,16 +143,46 @@ def extract_audio(
     end: float | None = None,
     rate: int = AUDIO_SAMPLE_RATE,
     video_start: float = 0.0,
+    expected_seconds: float | None = None,
 ) -> np.ndarray:
     """The audio of ``path`` (or of ``[start, end)`` in video time) as mono float32 in [-1, 1]
-    at ``rate``, aligned to the video (see :func:`_audio_command`)."""
+    at ``rate``, aligned to the video (see :func:`_audio_command`). Read from ffmpeg straight
+    into one array sized for ``expected_seconds`` (or the span), so a whole track is held once,
+    not as bytes and again as samples."""
+    import tempfile
+
     seconds = None if end is None else end - start
-    proc = subprocess.run(_audio_command(path, start, seconds, rate, video_start),
-                          capture_output=True)  # fmt: skip
-    if proc.returncode != 0:
-        detail = (proc.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
-        raise InputError(f"{path}: audio could not be decoded ({detail})")
-    return np.frombuffer(proc.stdout, dtype=np.float32).copy()
+    expected = expected_seconds if expected_seconds is not None else seconds
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(_audio_command(path, start, seconds, rate, video_start),
+                                stdout=subprocess.PIPE, stderr=errors)  # fmt: skip
+        assert proc.stdout is not None
+        try:
+            samples = read_samples(proc.stdout, int((expected or 30.0) * rate) + rate)
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0:
+            errors.seek(0)
+            lines = errors.read().decode(errors="replace").strip().splitlines() or ["?"]
+            raise InputError(f"{path}: audio could not be decoded ({lines[-1]})")
+    return samples
+
+
+def read_samples(stream: Any, capacity: int) -> np.ndarray:
+    """Every float32 sample of ``stream`` until its end: read into an array of ``capacity``
+    samples, then in pieces of that size when more come (joined once at the end)."""
+    pieces: list[np.ndarray] = []
+    while True:
+        piece = np.empty(capacity, dtype=np.float32)
+        with memoryview(piece.view(np.uint8)) as view:  # type: ignore[arg-type]
+            filled = 0
+            while filled < len(view) and (n := stream.readinto(view[filled:])):
+                filled += n
+        pieces.append(piece[: filled // 4])
+        if filled < piece.nbytes:
+            break
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 class AudioReader:

@@ -330,3 +330,19 @@ def test_read_ahead_keeps_order_and_raises():
 
     with pytest.raises(InputError, match="bad frame"):
         list(read_ahead(broken()))
+
+
+def test_read_samples_fills_one_array_and_grows_in_pieces():
+    """ffmpeg's float32 stream is read into an array sized for what is expected; more than
+    that comes in pieces, joined once; a partial last sample is dropped."""
+    import io
+
+    from egorag_core.media import read_samples
+
+    samples = np.arange(10, dtype=np.float32)
+    exact = read_samples(io.BytesIO(samples.tobytes()), 16)
+    assert exact.dtype == np.float32 and exact.tolist() == samples.tolist()
+    assert exact.base is not None and exact.base.size == 16  # one array, no joined copy
+    grown = read_samples(io.BytesIO(samples.tobytes() + b"\x00\x00"), 3)
+    assert grown.tolist() == samples.tolist()
+    assert read_samples(io.BytesIO(b""), 4).size == 0

@@ -88,7 +88,8 @@ class WhisperASR(ModelComponent[OptionsT]):
         """Long enough and loud enough (peak at least ``silence_peak``)."""
         if audio.size < MIN_SECONDS * AUDIO_SAMPLE_RATE:
             return False
-        return float(np.max(np.abs(audio))) >= self.options.silence_peak
+        peak = max(float(audio.max()), -float(audio.min()))  # np.abs would copy the track
+        return peak >= self.options.silence_peak
 
     def _is_silence(self, segment: dict[str, Any]) -> bool:
         """Whisper's rule: no-speech probability over ``no_speech_threshold`` and an average
