@@ -22,6 +22,9 @@ wall time, and whether torch was imported). Build and query phases run under
 
     nice -n 19 .venv/bin/python benchmarks/search_scale.py --rows 100000 --out /tmp/scale-100k
     nice -n 19 .venv/bin/python benchmarks/search_scale.py --rows 1000000 --out /tmp/scale-1m
+    # the same rows (a copy of --out), vector indexes built again as another kind
+    nice -n 19 .venv/bin/python benchmarks/search_scale.py --rows 100000 --out /tmp/hnsw \
+        --reindex --kind IVF_HNSW_SQ
 """
 
 from __future__ import annotations
@@ -265,6 +268,24 @@ def build(out: Path, rows: int, distinct: int, noise: float, min_rows: int, kind
             "done": done, "disk_bytes": size}  # fmt: skip
 
 
+def reindex(out: Path, min_rows: int, kind: str) -> dict:
+    """Drop the vector indexes of the index in ``out`` and build them again as ``kind``."""
+    from egorag_core.store import LanceStore
+    from egorag_core.vector_index import IndexSettings, indexed_columns
+
+    store = LanceStore(out / "index", create=False,
+                       index=IndexSettings(min_rows=min_rows, kind=kind))  # fmt: skip
+    table = store.table("scenes")
+    for column, name in indexed_columns(table).items():
+        if column.endswith("_vector"):
+            table.drop_index(name)
+    start = time.perf_counter()
+    done = store.maintain()
+    size = sum(f.stat().st_size for f in (out / "index").rglob("*") if f.is_file())
+    return {"rows": table.count_rows(), "index_s": time.perf_counter() - start, "done": done,
+            "disk_bytes": size}  # fmt: skip
+
+
 class ProjectionQuery:
     """Video/audio queries: the MiniLM query embedding through the benchmark's projection."""
 
@@ -384,11 +405,16 @@ def main() -> None:
     parser.add_argument("--refine-factor", type=int, default=None)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--skip-build", action="store_true", help="reuse the index in --out")
+    parser.add_argument("--reindex", action="store_true",
+                        help="reuse the rows in --out; build the vector indexes again as --kind")
     parser.add_argument("--phase", choices=["build", "query"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     from egorag_core.vector_index import NPROBES, REFINE_FACTOR
 
     nprobes, refine = args.nprobes or NPROBES, args.refine_factor or REFINE_FACTOR
+    if args.phase == "build" and args.reindex:
+        print(json.dumps(reindex(args.out, args.min_rows, args.kind)))
+        return
     if args.phase == "build":
         print(json.dumps(build(args.out, args.rows, args.distinct, args.noise, args.min_rows,
                                args.kind)))  # fmt: skip
@@ -403,13 +429,14 @@ def main() -> None:
     if not args.skip_build:
         report["build"], report["build_peak_rss_kib"] = under_time(
             common + ["--phase", "build", "--distinct", str(args.distinct), "--noise",
-                      str(args.noise), "--min-rows", str(args.min_rows), "--kind", args.kind])
+                      str(args.noise), "--min-rows", str(args.min_rows), "--kind", args.kind]
+            + (["--reindex"] if args.reindex else []))
     report["query"], report["query_peak_rss_kib"] = under_time(
         common + ["--phase", "query", "--queries", str(args.queries), "--nprobes", str(nprobes),
                   "--refine-factor", str(refine)])  # fmt: skip
     report["cold_cli"] = cold_cli(args.out, args.cold_runs)
     text = json.dumps(report, indent=2, default=str)
-    (args.out / f"report-{args.rows}.json").write_text(text)
+    (args.out / f"report-{args.rows}-{args.kind}.json").write_text(text)
     print(text)
 
 
