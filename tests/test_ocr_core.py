@@ -16,13 +16,14 @@ from egorag_core.ocr import TextLine, choose_frames, merge_lines, video_text
 from egorag_core.retrieval import Hit, SearchIndex, Source, fuse, tied_ranks
 
 #: The tables' columns before the ocr stage existed (with video, caption and text vectors;
-#: ``keyframe_times`` came later, with ``egorag ui``'s thumbnails).
+#: ``keyframe_times`` came later, with ``egorag ui``'s thumbnails, and ``wall_start`` /
+#: ``wall_end`` with the wall-clock prefilters).
 SCENE_COLUMNS = ["key", "video_name", "video_path", "scene_index", "start", "end",
                  "transcript", "caption_text", "extras", "keyframe_times", "video_vector",
-                 "text_vector", "caption_vector"]  # fmt: skip
+                 "text_vector", "caption_vector", "wall_start", "wall_end"]  # fmt: skip
 VIDEO_COLUMNS = ["key", "content_hash", "config_fingerprint", "video_name", "video_path",
                  "duration", "has_audio", "num_scenes", "encoded_at", "config", "same_as",
-                 "video_vector", "text_vector", "caption_vector"]  # fmt: skip
+                 "recorded_at", "video_vector", "text_vector", "caption_vector"]  # fmt: skip
 HIT_KEYS = ["video_name", "video_path", "start", "end", "score", "modality", "transcript",
             "caption_text", "scene_index", "key"]  # fmt: skip
 
