@@ -60,7 +60,7 @@ def plugins_command(stream: Any = None) -> int:
 
 DEFAULT_INDEX = "egorag-output/index"
 #: ``egorag_core.vector_index``'s search defaults (kept here so ``--help`` imports nothing).
-NPROBES, REFINE_FACTOR, MIN_ROWS = 32, 10, 100_000
+NPROBES, REFINE_FACTOR, MIN_ROWS = 32, 40, 100_000
 MODALITY_HELP = ("auto (every list fused), text (transcript + caption vectors), caption, "
                  "transcript (full text), video, audio, ocr (text read in frames)")  # fmt: skip
 
