@@ -29,8 +29,9 @@ def test_frames_are_decoded_at_the_side_the_processors_need(
         return out
 
     monkeypatch.setattr(VideoFrames, "_decode_until", recording)
-    cfg, choices = compose(["preset=tiny", "video=xclip", "caption=none", "audio=none",
-                            "text=none", "progress=false",
+    # scenes=fixed: the plugin's tests also run with only the core installed
+    cfg, choices = compose(["preset=tiny", "scenes=fixed", "video=xclip", "caption=none",
+                            "audio=none", "text=none", "progress=false",
                             f"models.cache_dir={egorag_settings.cache_dir}"])  # fmt: skip
     dataset = VideoDataset.from_path(str(egorag_video))
     outcome = run(cfg, dataset, tmp_path / "out", choices=choices)
