@@ -128,6 +128,8 @@ class SearchIndex:
         #: ANN search: partitions probed, candidates re-ranked exactly (x k); ``exact`` reads
         #: every vector instead (the reference the ANN recall is measured against).
         self.nprobes, self.refine_factor, self.exact = nprobes, refine_factor, exact
+        #: Whether the lists of one search run at once (``auto``).
+        self.concurrent = True
         #: Per full-text column, whether any scene has words in it.
         self.texts = {c: c in names and self._any(f"{c} IS NOT NULL AND {c} != ''")
                       for c in FULL_TEXT.values()}  # fmt: skip
@@ -286,8 +288,22 @@ class SearchIndex:
         if not sources:  # each note starts with the modality: "video: ..."
             raise SearchError(f"--modality {notes[0]}")
         depth = k if len(sources) == 1 else max(50, 4 * k)
-        lists = [(s, self.ranked(s, query, depth, where)) for s in sources]
-        return fuse(lists, k)
+        return fuse(self.ranked_lists(sources, query, depth, where), k)
+
+    def ranked_lists(self, sources: Sequence[Source], query: str, depth: int,
+                     where: str | None) -> list[tuple[Source, list[dict[str, Any]]]]:  # fmt: skip
+        """Each source's rows (:meth:`ranked`): the query embedded once per model, in turn,
+        then the LanceDB searches at once (they run outside the GIL)."""
+        for source in sources:
+            if source.producer is not None:
+                self.query_vector(source.producer, query)
+        if len(sources) == 1 or not self.concurrent:
+            return [(s, self.ranked(s, query, depth, where)) for s in sources]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(sources)) as pool:
+            found = list(pool.map(lambda s: self.ranked(s, query, depth, where), sources))
+        return list(zip(sources, found, strict=True))
 
     def video_filter(self, video: str | None) -> str | None:
         """The filter of the scenes of ``video`` (a name or path, an alias's too)."""

@@ -185,7 +185,15 @@ def test_a_build_killed_half_way_leaves_a_searchable_table_and_the_next_run_buil
     built, tmp_path, encoder, embedded
 ) -> None:
     path = copy(built, tmp_path)
-    LanceStore(path, create=False).table("scenes").drop_index("text_vector_idx")
+    table = LanceStore(path, create=False).table("scenes")
+    table.drop_index("text_vector_idx")
+    # 6000 more rows (random vectors): a build that lasts seconds, not milliseconds
+    rows = table.to_arrow().slice(0, 1).to_pylist()[0]
+    rng = np.random.default_rng(0)
+    extra = rng.standard_normal((6000, 384)).astype(np.float32)
+    extra /= np.linalg.norm(extra, axis=1, keepdims=True)
+    table.add([{**rows, "key": "filler", "scene_index": i, "text_vector": v.tolist()}
+               for i, v in enumerate(extra)])  # fmt: skip
     indices = path / "scenes.lance" / "_indices"
     before = set(indices.rglob("*")) if indices.exists() else set()
     child = subprocess.Popen([sys.executable, "-c", KILLED_BUILD, str(path)],
