@@ -56,6 +56,8 @@ class VideoJob:
         #: Video time (s) of the first sample of :meth:`audio`: 0, or for the ASR of one shard
         #: of a long video (``executor.shard_minutes``) where its span of the track begins.
         self.audio_start = 0.0
+        #: Video time (s) where that span ends (``None``: the end of the track).
+        self.audio_end: float | None = None
         self._audio: np.ndarray | None = None
         self._readers: dict[int, AudioReader] = {}
 

@@ -12,6 +12,7 @@ numbered per video, so ``audio/speakers`` cannot be sharded.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -107,6 +108,7 @@ class SpanJob(VideoJob):
         super().__init__(job.datapoint, job.info, job.frames, job.scheduler, job.settings)
         self.part = part
         self.audio_start = part.audio_start
+        self.audio_end = min(self.info.duration + TAIL_S, part.audio_end or math.inf)
         self.scenes = [*part.before, *job.scenes, *part.after]
         self.results = [SceneEncoding() for _ in part.before] + job.results
         self.results += [SceneEncoding() for _ in part.after]
@@ -115,8 +117,6 @@ class SpanJob(VideoJob):
     def audio(self) -> np.ndarray | None:
         """The part's span of the track, 16 kHz mono float32, read once."""
         if self._span is None and self.has_audio:
-            end = self.info.duration + TAIL_S
-            if self.part.audio_end is not None:
-                end = min(end, self.part.audio_end)
-            self._span = self.read_audio(self.part.audio_start, end)
+            assert self.audio_end is not None
+            self._span = self.read_audio(self.part.audio_start, self.audio_end)
         return self._span

@@ -66,7 +66,7 @@ class WhisperASR(ModelComponent[OptionsT]):
                 for i in job.progress(range(len(job.scenes)), "asr")
             ]
         else:
-            per_scene = assign_words(self._words(job, job.audio(), job.audio_start), job.scenes)
+            per_scene = assign_words(self._video_words(job), job.scenes)
         for result, words in zip(job.results, per_scene, strict=True):
             result.transcript = join_words(words)
             result.extras["words"] = [
@@ -74,6 +74,10 @@ class WhisperASR(ModelComponent[OptionsT]):
                 for w in words
             ]
             result.extras["segments"] = scene_segments(words)
+
+    def _video_words(self, job: VideoJob) -> list[dict[str, Any]]:
+        """Words of the whole track (``mode: video``), absolute times."""
+        return self._words(job, job.audio(), job.audio_start)
 
     def _words(self, job: VideoJob, audio: np.ndarray | None, offset: float) -> list[dict]:
         """Words of ``audio`` (absolute times), each tagged with its segment number."""

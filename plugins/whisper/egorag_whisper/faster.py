@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from egorag_core.components import ModelRole, Settings
+from egorag_core.components import ModelRole, Settings, VideoJob
 from egorag_core.errors import OptionsError
 from egorag_core.models import ModelSource, ModelUnavailable, hub_offline
 
+from . import chunks
 from .asr import WhisperASR
-from .chunks import SAMPLE_RATE, batch_audio, batched, pack, speech_spans
+from .chunks import SAMPLE_RATE, batched, join_chunks, speech_chunks, track_windows
 from .options import FasterWhisperOptions
 from .packaged import is_packaged, packaged_path
 
+#: A chunk of speech: its spans (track samples) and its audio (spans joined).
+Chunk = tuple[list[tuple[int, int]], np.ndarray]
 #: Rough float16 sizes by model name, used to plan memory before loading.
 SIZES = {"tiny": 75e6, "base": 145e6, "small": 484e6, "medium": 1.53e9, "large": 3.09e9,
          "turbo": 1.62e9}
@@ -116,21 +120,29 @@ class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
 
     def run(self, model: Any, audio: np.ndarray) -> list[dict[str, Any]]:
         """Segments with word timestamps (see :meth:`WhisperASR.run`)."""
-        segments = self._batched(model, audio) if self.batched else self._sequential(model, audio)
-        return [
-            {
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "no_speech_prob": s.no_speech_prob,
-                "avg_logprob": s.avg_logprob,
-                "words": [
-                    {"start": w.start, "end": w.end, "word": w.word, "probability": w.probability}
-                    for w in (s.words or [])
-                ],
-            }
-            for s in segments
-        ]
+        if not self.batched:
+            return segment_dicts(self._sequential(model, audio))
+        return segment_dicts(self._batched(model, self._chunks(chunks.array_reader(audio))))
+
+    def _video_words(self, job: VideoJob) -> list[dict[str, Any]]:
+        """Batched: the track read forward window by window (never held whole), each
+        window's speech chunks decoded a batch at a time; else the whole track at once."""
+        if not self.batched:
+            return super()._video_words(job)
+        if not job.has_audio:
+            return []
+        pending = self._chunks(forward_reader(job))
+        first = next(pending, None)
+        if first is None:  # silence: no pass, no model
+            return []
+        with self.model(job) as model:
+            segments = segment_dicts(self._batched(model, itertools.chain([first], pending)))
+        self.transcribe_calls += 1
+        return self._clean(segments, job.audio_start)
+
+    def _chunks(self, read: Callable[[int], np.ndarray]) -> Iterator[Chunk]:
+        windows = track_windows(read, chunks.VAD_WINDOW_S)
+        return speech_chunks(windows, self.options.vad_filter, self.options.silence_peak)
 
     def _sequential(self, model: Any, audio: np.ndarray) -> Iterable[Any]:
         """``WhisperModel.transcribe``: 30 s windows one after the other, each conditioned on
@@ -147,7 +159,7 @@ class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
         )
         return segments
 
-    def _batched(self, model: Any, audio: np.ndarray) -> Iterator[Any]:
+    def _batched(self, model: Any, pending: Iterable[Chunk]) -> Iterator[Any]:
         """``BatchedInferencePipeline`` fed ``batch_size`` chunks at a time (see
         :mod:`.chunks`), so memory does not grow with the track; absolute times."""
         from faster_whisper import BatchedInferencePipeline
@@ -158,8 +170,8 @@ class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
         # (last_speech_timestamp), so videos transcribed at once must not share one.
         pipeline = BatchedInferencePipeline(model)
         language = o.language
-        for chunks in batched(pack(speech_spans(audio, o.vad_filter)), o.batch_size):
-            joined, clips = batch_audio(audio, chunks)
+        for batch in batched(pending, o.batch_size):
+            joined, clips = join_chunks([audio for _, audio in batch])
             segments, info = pipeline.transcribe(
                 joined,
                 language=language,
@@ -170,5 +182,44 @@ class FasterWhisperASR(WhisperASR[FasterWhisperOptions]):
                 batch_size=o.batch_size,
             )
             language = info.language  # detected once, on the first batch
-            spans = [{"start": a, "end": b} for chunk in chunks for a, b in chunk]
+            spans = [{"start": a, "end": b} for spans, _ in batch for a, b in spans]
             yield from restore_speech_timestamps(segments, spans, SAMPLE_RATE)
+
+
+def forward_reader(job: VideoJob) -> Callable[[int], np.ndarray]:
+    """``read(n)``: the next ``n`` 16 kHz samples of ``job``'s span of the track, read forward
+    from the file (``job.read_audio``) from ``job.audio_start`` to ``job.audio_end``."""
+    position = 0
+
+    def read(count: int) -> np.ndarray:
+        nonlocal position
+        start = job.audio_start + position / SAMPLE_RATE
+        end = job.audio_start + (position + count) / SAMPLE_RATE
+        if job.audio_end is not None:
+            end = min(end, job.audio_end)
+        piece = job.read_audio(start, end) if end > start else None
+        if piece is None:
+            return np.zeros(0, dtype=np.float32)
+        position += piece.size
+        return piece
+
+    return read
+
+
+def segment_dicts(segments: Iterable[Any]) -> list[dict[str, Any]]:
+    """faster-whisper's segments as ``{start, end, text, no_speech_prob, avg_logprob,
+    words}`` (see :meth:`WhisperASR.run`)."""
+    return [
+        {
+            "start": s.start,
+            "end": s.end,
+            "text": s.text,
+            "no_speech_prob": s.no_speech_prob,
+            "avg_logprob": s.avg_logprob,
+            "words": [
+                {"start": w.start, "end": w.end, "word": w.word, "probability": w.probability}
+                for w in (s.words or [])
+            ],
+        }
+        for s in segments
+    ]

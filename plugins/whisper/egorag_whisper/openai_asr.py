@@ -35,6 +35,7 @@ def build_tiny_whisper(folder: Path) -> None:
     )  # fmt: skip
     torch.manual_seed(0)
     model = Whisper(dims)
+    torch.nn.init.normal_(model.decoder.positional_embedding, std=0.02)  # torch.empty in whisper
     torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, folder / TINY_FILE)
 
 
