@@ -229,9 +229,9 @@ FRAME_STAGES = ("video", "caption", "ocr")
 
 
 def encode(context: EncodeContext, record: VideoRecord, part: Part | None = None) -> EncodedVideo:
-    """Encode one planned video: open its decoder once, split scenes, run the frame stages
-    window by window, then the audio and text stages over the whole video. With ``part``,
-    only that shard of the video's scenes (see :mod:`egorag_core.shards`)."""
+    """Encode one planned video: open its decoder once, split scenes, run the audio stages
+    over the whole video, the frame stages window by window, then the text stage. With
+    ``part``, only that shard of the video's scenes (see :mod:`egorag_core.shards`)."""
     assert record.info is not None and record.point is not None
     info = record.info
     timings: dict[str, float] = {}
@@ -269,15 +269,32 @@ def _encode_job(
     job.results = [SceneEncoding() for _ in job.scenes]
     timings["scenes"] = time.perf_counter() - start
     frame_stages = [(n, c) for n, c in pipeline.stages if n in FRAME_STAGES]
+    audio = [(n, c) for n, c in pipeline.stages if n.startswith("audio.")]
+    # The audio stages first: their working sets (a batch of ASR chunks) then start from the
+    # same heap on a video of any length, not from the one the frame windows left.
+    _run_audio(context, job, audio, timings, part)
     assert isinstance(frames, VideoFrames)
     _run_windows(context, job, frames, frame_stages, timings, counts)
-    others = [(n, c) for n, c in pipeline.stages if n not in FRAME_STAGES]
+    for name, component in pipeline.stages:
+        if name not in FRAME_STAGES and not name.startswith("audio."):
+            _timed_stage(context, name, component, job, timings)
+
+
+def _run_audio(
+    context: EncodeContext,
+    job: VideoJob,
+    stages: list[tuple[str, Any]],
+    timings: dict[str, float],
+    part: Part | None,
+) -> None:
+    """The audio stages of a video with audio (the ASR of a part over its overlap's scenes)."""
+    if not job.has_audio:
+        return
     wide = SpanJob(job, part) if part is not None else job
     try:
-        for name, component in others:
-            if not name.startswith("audio.") or job.has_audio:
-                target = wide if name in CONTEXT_STAGES else job
-                _timed_stage(context, name, component, target, timings)
+        for name, component in stages:
+            target = wide if name in CONTEXT_STAGES else job
+            _timed_stage(context, name, component, target, timings)
     finally:
         if wide is not job:
             wide.close()
