@@ -86,6 +86,7 @@ ESPEAK_RATE = 22050
 MODES: dict[str, dict[str, int]] = {
     "sequential": {"batch_size": 0},
     "batched": {"batch_size": 4},
+    "batched-2": {"batch_size": 2},
     "batched-8": {"batch_size": 8},
     "batched-greedy": {"batch_size": 4, "beam_size": 1},
     "whole-track": {"batch_size": 8},
