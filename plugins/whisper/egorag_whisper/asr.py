@@ -12,6 +12,7 @@ from egorag_core.errors import OptionsError
 from egorag_core.media import AUDIO_SAMPLE_RATE
 
 from .assign import assign_words, join_words, scene_segments, tighten_words
+from .chunks import peak
 from .options import MODES, WhisperOptions
 
 #: Audio shorter than this (seconds) is not transcribed.
@@ -92,8 +93,7 @@ class WhisperASR(ModelComponent[OptionsT]):
         """Long enough and loud enough (peak at least ``silence_peak``)."""
         if audio.size < MIN_SECONDS * AUDIO_SAMPLE_RATE:
             return False
-        peak = max(float(audio.max()), -float(audio.min()))  # np.abs would copy the track
-        return peak >= self.options.silence_peak
+        return peak(audio) >= self.options.silence_peak
 
     def _is_silence(self, segment: dict[str, Any]) -> bool:
         """Whisper's rule: no-speech probability over ``no_speech_threshold`` and an average

@@ -44,17 +44,13 @@ def quiet_cut(audio: np.ndarray, lo: int, hi: int) -> int:
 def windows(audio: np.ndarray, length_s: float, search_s: float = SEARCH_S) -> Iterator[Span]:
     """Consecutive spans covering ``audio``, each at most ``length_s`` long, each (but the
     last) ending at the quietest frame of its last ``search_s`` seconds."""
-    length = int(length_s * SAMPLE_RATE)
-    search = min(int(search_s * SAMPLE_RATE), length // 2)
-    start, total = 0, len(audio)
-    while start < total:
-        end = start + length
-        if end >= total:
-            end = total
-        else:
-            end = quiet_cut(audio, end - search, end)
-        yield start, end
-        start = end
+    for first, piece in track_windows(array_reader(audio), length_s, search_s):
+        yield first, first + piece.size
+
+
+def peak(audio: np.ndarray) -> float:
+    """The largest absolute sample (no copy of the audio)."""
+    return max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
 
 
 def array_reader(audio: np.ndarray) -> Callable[[int], np.ndarray]:
@@ -79,9 +75,9 @@ def track_windows(
     length = int(length_s * SAMPLE_RATE)
     search = min(int(search_s * SAMPLE_RATE), length // 2)
     start, carry = 0, np.zeros(0, dtype=np.float32)
-    while True:
-        piece = np.concatenate([carry, read(length - carry.size)])
-        if piece.size < length:
+    while True:  # one sample more than a window: a track of exactly one window is not cut
+        piece = np.concatenate([carry, read(length + 1 - carry.size)])
+        if piece.size <= length:
             if piece.size:
                 yield start, piece
             return
@@ -106,7 +102,7 @@ def speech_chunks(
     for first, audio in windows:
         held = {k: v for k, v in held.items() if any(k <= a < k + v.size for a, _ in pending)}
         held[first] = audio
-        loud = max(float(audio.max()), -float(audio.min())) >= silence_peak
+        loud = peak(audio) >= silence_peak
         found = speech_spans(audio, vad_filter, audio.size / SAMPLE_RATE + 1) if loud else ()
         groups = list(pack([*pending, *((first + a, first + b) for a, b in found)]))
         for chunk in groups[:-1]:
