@@ -163,10 +163,15 @@ def extract_audio(
             proc.stdout.close()
             code = proc.wait()
         if code != 0:
-            errors.seek(0)
-            lines = errors.read().decode(errors="replace").strip().splitlines() or ["?"]
-            raise InputError(f"{path}: audio could not be decoded ({lines[-1]})")
+            raise audio_error(path, errors)
     return samples
+
+
+def audio_error(path: str | Path, errors: Any) -> InputError:
+    """The one-line error for audio ffmpeg could not decode, from its stderr file."""
+    errors.seek(0)
+    lines = errors.read().decode(errors="replace").strip().splitlines() or ["?"]
+    return InputError(f"{path}: audio could not be decoded ({lines[-1]})")
 
 
 def read_samples(stream: Any, capacity: int) -> np.ndarray:
@@ -228,9 +233,7 @@ class AudioReader:
         data = self._proc.stdout.read(4 * count) if count > 0 else b""
         self._position += len(data) // 4
         if len(data) < 4 * count and self._proc.wait() != 0 and not data:
-            self._errors.seek(0)
-            lines = self._errors.read().decode(errors="replace").strip().splitlines() or ["?"]
-            raise InputError(f"{self.info.path}: audio could not be decoded ({lines[-1]})")
+            raise audio_error(self.info.path, self._errors)
         return np.frombuffer(data[: len(data) // 4 * 4], dtype=np.float32).copy()
 
     def close(self) -> None:
