@@ -35,6 +35,16 @@ def stage_name(group: str) -> str:
     return group.replace("/", ".")
 
 
+#: The stages that read frames, run window by window.
+FRAME_STAGES = ("video", "caption", "ocr")
+
+
+def run_rank(stage: str) -> int:
+    """Where ``stage`` runs in a video: the audio stages first (their working sets then start
+    from the same heap at any length), then the frame windows, then the rest (text)."""
+    return 0 if stage.startswith("audio.") else 1 if stage in FRAME_STAGES else 2
+
+
 @dataclass
 class Pipeline:
     """The components of a run, checked and ready; ``stages`` in run order (scenes apart)."""
@@ -120,4 +130,5 @@ def build_pipeline(
     if "scenes" not in built:
         raise ConfigError("scenes=none: a scene splitter is needed (e.g. scenes=content)")
     splitter = built.pop("scenes")
-    return Pipeline(splitter, list(built.items()), selections)
+    stages = sorted(built.items(), key=lambda item: run_rank(item[0]))  # stable within a rank
+    return Pipeline(splitter, stages, selections)

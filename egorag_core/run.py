@@ -34,7 +34,7 @@ from .errors import InputError, StageError
 from .executor import check_executor
 from .media import VideoFrames, frame_size, probe
 from .ocr import video_text
-from .pipeline import Pipeline, build_pipeline
+from .pipeline import FRAME_STAGES, Pipeline, build_pipeline
 from .plugins import PluginHost, failed_plugins, load_plugins
 from .report import RunReport, VideoRecord
 from .scheduler import ModelScheduler
@@ -225,7 +225,6 @@ def _video_key(content: str, fingerprint: str, point: VideoDatapoint) -> str:
 
 
 # -- encode -----------------------------------------------------------------------------------
-FRAME_STAGES = ("video", "caption", "ocr")
 
 
 def encode(context: EncodeContext, record: VideoRecord, part: Part | None = None) -> EncodedVideo:
@@ -270,8 +269,7 @@ def _encode_job(
     timings["scenes"] = time.perf_counter() - start
     frame_stages = [(n, c) for n, c in pipeline.stages if n in FRAME_STAGES]
     audio = [(n, c) for n, c in pipeline.stages if n.startswith("audio.")]
-    # The audio stages first: their working sets (a batch of ASR chunks) then start from the
-    # same heap on a video of any length, not from the one the frame windows left.
+    # In the pipeline's run order: audio, the frame windows, then text.
     _run_audio(context, job, audio, timings, part)
     assert isinstance(frames, VideoFrames)
     _run_windows(context, job, frames, frame_stages, timings, counts)
