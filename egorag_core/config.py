@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .vector_index import IndexSettings
+
 #: OmegaConf's marker of a value that must be given.
 MISSING = "???"
 
@@ -56,6 +58,23 @@ class MediaConfig:
 
 
 @dataclass
+class IndexConfig:
+    """When the ``scenes`` vector columns get ANN indexes and which kind
+    (:class:`egorag_core.vector_index.IndexSettings`, where the defaults are chosen)."""
+
+    #: A vector column gets an ANN index once it holds this many vectors (below: exact search).
+    min_rows: int = IndexSettings.min_rows
+    #: Rows added since an index was built are folded in once they pass this share of it.
+    fold_fraction: float = IndexSettings.fold_fraction
+    #: The ANN index kind: ``IVF_HNSW_SQ`` or ``IVF_PQ``.
+    kind: str = IndexSettings.kind
+
+    def settings(self) -> IndexSettings:
+        """These options checked (:class:`~egorag_core.errors.ConfigError` when out of range)."""
+        return IndexSettings(self.min_rows, self.fold_fraction, self.kind)
+
+
+@dataclass
 class StoreConfig:
     #: The index: an embedded LanceDB database (tables ``videos`` and ``scenes``).
     name: str = "lancedb"
@@ -64,6 +83,9 @@ class StoreConfig:
     #: Also write the seed's pickle here (trusted input only: loading a pickle runs code); a
     #: relative path is relative to the run's output dir (each --multirun job writes its own).
     export_pickle: str | None = None
+    #: The vector columns' ANN indexes (``store.index.min_rows``, ``.fold_fraction``, ``.kind``);
+    #: how a search probes them is ``egorag search``'s options.
+    index: IndexConfig = field(default_factory=IndexConfig)
 
 
 @dataclass

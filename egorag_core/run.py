@@ -155,6 +155,7 @@ def prepare(
     Raises :class:`~egorag_core.errors.ConfigError` (one line) when the run cannot start."""
     config = run_config(cfg)
     check_executor(config.executor)
+    index = config.store.index.settings()
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     context = build_context(config, choices, host)
@@ -168,8 +169,9 @@ def prepare(
     report.index_path = str(store_path)
     report.executor = config.executor.name
     stages = pipeline.fingerprint_config(settings.tiny)
+    store = LanceStore(store_path, stage_sources(pipeline, settings), index=index)
     return Prepared(
-        config, context, LanceStore(store_path, stage_sources(pipeline, settings)), report,
+        config, context, store, report,
         config_fingerprint(stages), stages,
         output_dir,
     )  # fmt: skip
@@ -504,6 +506,8 @@ def run(
                 elif record.same_as:
                     add_alias(prepared, record)
                 _report(prepared, record)
+        for line in prepared.store.maintain():  # also what an earlier, killed run left undone
+            log.info("index: %s", line)
     finally:
         prepared.context.scheduler.release_all()
         prepared.report.write()

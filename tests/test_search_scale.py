@@ -214,6 +214,35 @@ def test_a_build_killed_half_way_leaves_a_searchable_table_and_the_next_run_buil
     assert "text_vector" in indexed_columns(store.table("scenes"))
 
 
+def test_a_run_that_commits_nothing_still_builds_the_index_due(built, tmp_path) -> None:
+    """A run with no video to encode (all done, or none given) builds what an earlier run
+    left unbuilt, with the run config's ``store.index`` settings."""
+    from cli_helpers import FAST, compose_and_run
+
+    from egorag_core.data import VideoDataset
+
+    path = copy(built, tmp_path)
+    LanceStore(path, create=False).table("scenes").drop_index("text_vector_idx")
+    overrides = [*FAST, f"store.path={path}", f"store.index.min_rows={THRESHOLD}",
+                 "store.index.kind=IVF_PQ"]  # fmt: skip
+    outcome = compose_and_run(overrides, VideoDataset([]), tmp_path / "run")
+    assert outcome.failed == 0 and not outcome.dataset.video_datapoints
+    table = LanceStore(path, create=False).table("scenes")
+    assert "text_vector" in indexed_columns(table)
+    (index,) = [i for i in table.list_indices() if i.columns == ["text_vector"]]
+    assert index.index_type == "IvfPq"
+
+
+def test_a_bad_index_option_stops_the_run_before_it_starts(tmp_path) -> None:
+    from cli_helpers import FAST, compose_and_run
+
+    from egorag_core.data import VideoDataset
+    from egorag_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="IVF_FLAT"):
+        compose_and_run([*FAST, "store.index.kind=IVF_FLAT"], VideoDataset([]), tmp_path)
+
+
 def test_the_torch_free_query_path_ranks_as_sentence_transformers(built) -> None:
     """The query embedded by the numpy path (what search uses) and by sentence-transformers
     (torch): the same vector within 1e-5 and the same ranking of the index."""
