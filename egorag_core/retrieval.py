@@ -24,7 +24,7 @@ from .clock import local_text
 from .columns import ColumnSource
 from .errors import ConfigError, SearchError, StoreError
 from .store import SCENES, VIDEOS, LanceStore
-from .vector_index import NPROBES, REFINE_FACTOR
+from .vector_index import NPROBES, REFINE_FACTOR, quantised_columns
 
 #: What ``--modality`` accepts.
 SEARCH_MODALITIES = ("auto", "text", "caption", "transcript", "video", "audio", "ocr")
@@ -43,6 +43,10 @@ FULL_TEXT_MODALITY = {"transcript": "transcript", "caption words": "caption", "o
 RRF_K = 60
 ROW_FIELDS = ["key", "video_name", "video_path", "scene_index", "start", "end", "transcript",
               "caption_text"]  # fmt: skip
+#: What each list of a search reads besides the score and row id (by which fusion knows a
+#: scene): nothing. The hits' ``ROW_FIELDS`` are read once, for the ``k`` rows shown (at 1 M
+#: scenes, reading them for every list's 50 rows took longer than its vector search).
+LIST_FIELDS: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -125,9 +129,12 @@ class SearchIndex:
         #: Whether scenes carry wall-clock times (an index older than them has none).
         self.has_clock = "wall_start" in names
         self.fields += ["wall_start"] if self.has_clock else []
-        #: ANN search: partitions probed, candidates re-ranked exactly (x k); ``exact`` reads
-        #: every vector instead (the reference the ANN recall is measured against).
+        #: ANN search: partitions probed, candidates re-ranked exactly (x k, the hits asked)
+        #: where the column's index is quantised; ``exact`` reads every vector instead (the
+        #: reference the ANN recall is measured against).
         self.nprobes, self.refine_factor, self.exact = nprobes, refine_factor, exact
+        #: The vector columns whose index gives approximate distances (re-ranked).
+        self.quantised = quantised_columns(self.scenes)
         #: Whether the lists of one search run at once (``auto``).
         self.concurrent = True
         #: Per full-text column, whether any scene has words in it.
@@ -288,22 +295,44 @@ class SearchIndex:
         if not sources:  # each note starts with the modality: "video: ..."
             raise SearchError(f"--modality {notes[0]}")
         depth = k if len(sources) == 1 else max(50, 4 * k)
-        return fuse(self.ranked_lists(sources, query, depth, where), k)
+        best = fused(self.ranked_lists(sources, query, depth, where, k), k)
+        shown = self.rows([row["_rowid"] for row, _, _ in best])
+        return [_hit({**row, **shown[row["_rowid"]]}, score, label) for row, score, label in best]
+
+    def rows(self, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """What the hits show of these rows (one read for them all), by row id."""
+        if not row_ids:
+            return {}
+        taken = self.scenes.take_row_ids(list(row_ids)).select(self.fields).with_row_id()
+        return {r["_rowid"]: r for r in taken.to_arrow().to_pylist()}
 
     def ranked_lists(self, sources: Sequence[Source], query: str, depth: int,
-                     where: str | None) -> list[tuple[Source, list[dict[str, Any]]]]:  # fmt: skip
-        """Each source's rows (:meth:`ranked`): the query embedded once per model, in turn,
-        then the LanceDB searches at once (they run outside the GIL)."""
-        for source in sources:
-            if source.producer is not None:
-                self.query_vector(source.producer, query)
+                     where: str | None, k: int | None = None,
+                     ) -> list[tuple[Source, list[dict[str, Any]]]]:  # fmt: skip
+        """Each source's rows (:meth:`ranked`, reading only what fusion needs). With
+        ``concurrent``, at once, in threads (numpy and LanceDB work outside the GIL): each
+        model embeds the query once, each list waits for its vector only, the full-text lists
+        for nothing."""
+
+        def one(source: Source) -> list[dict[str, Any]]:
+            return self.ranked(source, query, depth, where, k, LIST_FIELDS)
+
         if len(sources) == 1 or not self.concurrent:
-            return [(s, self.ranked(s, query, depth, where)) for s in sources]
-        from concurrent.futures import ThreadPoolExecutor
+            return [(s, one(s)) for s in sources]
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         with ThreadPoolExecutor(len(sources)) as pool:
-            found = list(pool.map(lambda s: self.ranked(s, query, depth, where), sources))
-        return list(zip(sources, found, strict=True))
+            vectors: dict[str, Future] = {}  # submitted first: no list waits on a queued one
+            for producer in (s.producer for s in sources if s.producer is not None):
+                if producer.identity() not in vectors:
+                    vectors[producer.identity()] = pool.submit(self.query_vector, producer, query)
+
+            def after_vector(source: Source) -> list[dict[str, Any]]:
+                if source.producer is not None:
+                    vectors[source.producer.identity()].result()
+                return one(source)
+
+            return list(zip(sources, pool.map(after_vector, sources), strict=True))
 
     def video_filter(self, video: str | None) -> str | None:
         """The filter of the scenes of ``video`` (a name or path, an alias's too)."""
@@ -334,9 +363,13 @@ class SearchIndex:
             parts.append(f"wall_start < {sql_time(parse_time(before, '--before'))}")
         return " AND ".join(parts)
 
-    def ranked(self, source: Source, query: str, depth: int,
-               where: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
-        """The rows of ``source`` for ``query``, best first, each with its ``score``."""
+    def ranked(self, source: Source, query: str, depth: int, where: str | None = None,
+               k: int | None = None, fields: Sequence[str] | None = None,
+               ) -> list[dict[str, Any]]:  # fmt: skip
+        """The ``depth`` rows of ``source`` for ``query``, best first, each with its ``score``,
+        ``_rowid`` and ``fields`` (default: what a hit shows); a quantised index re-ranks
+        ``refine_factor`` x ``k`` candidates (``k``: the hits asked, ``depth`` unless given),
+        at least ``depth``."""
         if source.producer is None:
             builder = self.scenes.search(query, query_type="fts", fts_columns=source.column)
             scored = "_score"
@@ -349,11 +382,15 @@ class SearchIndex:
             else:
                 # at least nprobes partitions, more while a narrow filter leaves fewer than k
                 builder = builder.minimum_nprobes(self.nprobes).maximum_nprobes(0)
-                builder = builder.refine_factor(self.refine_factor)
+                if source.column in self.quantised:
+                    wanted = self.refine_factor * (k or depth)
+                    builder = builder.refine_factor(max(1, -(-wanted // depth)))
         filters = [f"({f})" for f in (source.where, where) if f]
         if filters:
             builder = builder.where(" AND ".join(filters), prefilter=True)
-        rows = builder.select([*self.fields, scored]).limit(depth).to_arrow().to_pylist()
+        fields = self.fields if fields is None else fields
+        builder = builder.select([*fields, scored]).with_row_id(True).limit(depth)
+        rows = builder.to_arrow().to_pylist()
         for row in rows:  # BM25 as it is; cosine similarity from the cosine distance
             row["score"] = row["_score"] if scored == "_score" else 1.0 - row["_distance"]
         return rows
@@ -393,15 +430,21 @@ def tied_ranks(rows: Sequence[dict[str, Any]]) -> list[int]:
 def fuse(lists: Sequence[tuple[Source, list[dict[str, Any]]]], k: int) -> list[Hit]:
     """One list keeps its own scores; several are fused by reciprocal rank fusion (rows of
     equal score share a rank)."""
+    return [_hit(row, score, label) for row, score, label in fused(lists, k)]
+
+
+def fused(lists: Sequence[tuple[Source, list[dict[str, Any]]]],
+          k: int) -> list[tuple[dict[str, Any], float, str]]:  # fmt: skip
+    """The ``k`` best rows of :func:`fuse`, each with its score and the lists that found it."""
     if len(lists) == 1:
         source, rows = lists[0]
-        return [_hit(row, float(row["score"]), source.label) for row in rows[:k]]
-    scores: dict[tuple[str, int], float] = {}
-    labels: dict[tuple[str, int], list[tuple[int, str]]] = {}
-    rows_by_scene: dict[tuple[str, int], dict[str, Any]] = {}
+        return [(row, float(row["score"]), source.label) for row in rows[:k]]
+    scores: dict[Any, float] = {}
+    labels: dict[Any, list[tuple[int, str]]] = {}
+    rows_by_scene: dict[Any, dict[str, Any]] = {}
     for source, rows in lists:
         for rank, row in zip(tied_ranks(rows), rows, strict=True):
-            scene = (row["key"], int(row["scene_index"]))
+            scene = row["_rowid"] if "_rowid" in row else (row["key"], int(row["scene_index"]))
             scores[scene] = scores.get(scene, 0.0) + 1.0 / (RRF_K + rank)
             labels.setdefault(scene, []).append((rank, source.label))
             rows_by_scene.setdefault(scene, row)
@@ -409,7 +452,7 @@ def fuse(lists: Sequence[tuple[Source, list[dict[str, Any]]]], k: int) -> list[H
     out = []
     for scene in best:
         names = list(dict.fromkeys(label for _, label in sorted(labels[scene])))
-        out.append(_hit(rows_by_scene[scene], scores[scene], "+".join(names)))
+        out.append((rows_by_scene[scene], scores[scene], "+".join(names)))
     return out
 
 

@@ -2,13 +2,18 @@
 
 Below :attr:`IndexSettings.min_rows` vectors a column is searched exactly (LanceDB's flat
 scan is fast enough there and exact). Once a column holds that many vectors it gets an
-``IVF_PQ`` index (cosine), sized from its row count and dimension (:func:`ivf_pq_params`);
-search then probes ``nprobes`` partitions and re-ranks ``refine_factor`` x k candidates by their
-exact distance. Rows added later are searched exactly beside the index until they pass
-:attr:`IndexSettings.fold_fraction` of the indexed rows; then ``optimize()`` folds them into
-every index (vector and full-text) without retraining. Building an index commits a new table
-version only when it is done: a process killed meanwhile leaves the table as it was (searchable,
-with its old index or none), and the next :func:`maintain` builds it again.
+``IVF_FLAT`` index (cosine; about one partition per 1024 vectors, :func:`ivf_partitions`):
+search then compares the query with every vector of the ``nprobes`` partitions whose centroids
+are nearest, at full precision, so what it finds needs no re-ranking. The quantised kinds
+(``IVF_PQ``: :func:`ivf_pq_params`; ``IVF_HNSW_SQ``) store less but must re-rank
+``refine_factor`` x k candidates by their exact distance, reading each one's vector from the
+table: at 1 M scenes that read cost more than the whole ``IVF_FLAT`` search
+(benchmarks/README.md, search_scale.py). Rows added later are searched exactly beside the
+index until they pass :attr:`IndexSettings.fold_fraction` of the indexed rows; then
+``optimize()`` folds them into every index (vector and full-text) without retraining.
+Building an index commits a new table version only when it is done: a process killed
+meanwhile leaves the table as it was (searchable, with its old index or none), and the next
+:func:`maintain` builds it again.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Index kinds :func:`maintain` can build (chosen by ``benchmarks/search_scale.py``).
-KINDS = ("IVF_PQ", "IVF_HNSW_SQ")
+KINDS = ("IVF_FLAT", "IVF_PQ", "IVF_HNSW_SQ")
+#: LanceDB's names (``list_indices()``) of the kinds whose distances are not exact.
+QUANTISED = ("IvfPq", "IvfHnswSq", "IvfSq", "IvfRq", "IvfHnswPq")
 #: The fewest vectors an index is trained on (256 centroids per PQ sub-vector).
 TRAIN_ROWS = 256
 
@@ -31,8 +38,8 @@ class IndexSettings:
     min_rows: int = 100_000
     #: Rows added since the index was built are folded in once they pass this share of it.
     fold_fraction: float = 0.05
-    #: ``IVF_PQ`` or ``IVF_HNSW_SQ``.
-    kind: str = "IVF_PQ"
+    #: ``IVF_FLAT``, ``IVF_PQ`` or ``IVF_HNSW_SQ``.
+    kind: str = "IVF_FLAT"
 
     def __post_init__(self) -> None:
         from .errors import ConfigError
@@ -45,11 +52,20 @@ class IndexSettings:
             raise ConfigError(f"fold_fraction {self.fold_fraction}: give a share in (0, 1]")
 
 
-#: Search defaults: at 1 M rows refine_factor 10 gave recall@10 0.74-0.77 against exact search,
-#: 40 gives 0.96-0.99
+#: Search defaults. ``refine_factor`` applies to the quantised kinds only: at 1 M rows of
+#: ``IVF_PQ`` 10 gave recall@10 0.74-0.77 against exact search, 40 gives 0.96-0.99
 #: (benchmarks/README.md, search_scale.py).
 NPROBES = 32
 REFINE_FACTOR = 40
+#: Vectors per IVF partition aimed at (``IVF_FLAT``, ``IVF_HNSW_SQ``), and the most partitions.
+PARTITION_ROWS = 1024
+MAX_PARTITIONS = 4096
+
+
+def ivf_partitions(rows: int) -> int:
+    """IVF partitions for ``rows`` vectors: about one per :data:`PARTITION_ROWS` (at least 1,
+    at most :data:`MAX_PARTITIONS`), so ``nprobes`` partitions hold a few thousand vectors."""
+    return max(1, min(MAX_PARTITIONS, round(rows / PARTITION_ROWS)))
 
 
 def ivf_pq_params(rows: int, dim: int) -> dict[str, int]:
@@ -62,12 +78,14 @@ def ivf_pq_params(rows: int, dim: int) -> dict[str, int]:
 
 def index_config(kind: str, rows: int, dim: int) -> Any:
     """The LanceDB index config of ``kind`` for a column of ``rows`` vectors of ``dim``."""
-    from lancedb.index import IvfHnswSq, IvfPq
+    from lancedb.index import IvfFlat, IvfHnswSq, IvfPq
 
-    params = ivf_pq_params(rows, dim)
+    if kind == "IVF_FLAT":
+        return IvfFlat(distance_type="cosine", num_partitions=ivf_partitions(rows))
     if kind == "IVF_HNSW_SQ":
         partitions = max(1, min(1024, round(math.sqrt(rows) / 4)))
         return IvfHnswSq(distance_type="cosine", num_partitions=partitions)
+    params = ivf_pq_params(rows, dim)
     return IvfPq(distance_type="cosine", num_partitions=params["num_partitions"],
                  num_sub_vectors=params["num_sub_vectors"])
 
@@ -80,6 +98,11 @@ def vector_columns(table: Any) -> dict[str, int]:
 def indexed_columns(table: Any) -> dict[str, str]:
     """Column -> index name, for every index on the table."""
     return {c: i.name for i in table.list_indices() for c in i.columns}
+
+
+def quantised_columns(table: Any) -> set[str]:
+    """The vector columns whose index gives approximate distances (worth re-ranking)."""
+    return {c for i in table.list_indices() if i.index_type in QUANTISED for c in i.columns}
 
 
 def build_missing(table: Any, settings: IndexSettings) -> list[str]:
