@@ -61,6 +61,7 @@ def plugins_command(stream: Any = None) -> int:
 DEFAULT_INDEX = "egorag-output/index"
 #: ``egorag_core.vector_index``'s search defaults (kept here so ``--help`` imports nothing).
 NPROBES, REFINE_FACTOR, MIN_ROWS = 32, 40, 100_000
+KIND, KINDS = "IVF_FLAT", ("IVF_FLAT", "IVF_PQ", "IVF_HNSW_SQ")
 MODALITY_HELP = ("auto (every list fused), text (transcript + caption vectors), caption, "
                  "transcript (full text), video, audio, ocr (text read in frames)")  # fmt: skip
 
@@ -82,7 +83,8 @@ def search_parser() -> argparse.ArgumentParser:
     parser.add_argument("--nprobes", type=int, default=NPROBES,
                         help=f"ANN index partitions searched (default {NPROBES})")
     parser.add_argument("--refine-factor", type=int, default=REFINE_FACTOR,
-                        help=f"ANN candidates re-ranked exactly, x k (default {REFINE_FACTOR})")
+                        help="ANN candidates re-ranked exactly, x k, where the index is "
+                        f"quantised (IVF_PQ, IVF_HNSW_SQ; default {REFINE_FACTOR})")
     parser.add_argument("--exact", action="store_true",
                         help="compare with every vector, ignoring the ANN indexes")
     return parser
@@ -92,18 +94,45 @@ def light_lancedb_import() -> None:
     """Let ``import lancedb`` skip the REST client of Lance namespaces, which a local index
     never uses and whose package imports every API class at once (half a second of a cold
     search): its package is registered without running its ``__init__``, so the models
-    LanceDB imports from it still load. Done only where nothing imported it yet."""
+    LanceDB imports from it still load. Done only where nothing imported it yet. Then
+    imports ``pyarrow.dataset`` (which ``lancedb`` imports) without pandas (0.2 s):
+    :func:`_without_pandas`."""
     import importlib.util
     import types
 
     name = "lance_namespace_urllib3_client"
     spec = None if name in sys.modules else importlib.util.find_spec(name)
-    if spec is None or spec.submodule_search_locations is None:
-        return
-    package = types.ModuleType(name)
-    package.__path__ = list(spec.submodule_search_locations)
-    package.__spec__, package.__file__ = spec, spec.origin
-    sys.modules[name] = package
+    if spec is not None and spec.submodule_search_locations is not None:
+        package = types.ModuleType(name)
+        package.__path__ = list(spec.submodule_search_locations)
+        package.__spec__, package.__file__ = spec, spec.origin
+        sys.modules[name] = package
+    if "pyarrow.dataset" not in sys.modules and "pandas" not in sys.modules:
+        _without_pandas("pyarrow.dataset")
+
+
+class _NoPandas:
+    """A meta-path finder that says pandas is not installed."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas deferred")  # pyarrow's pandas shim catches this
+
+
+def _without_pandas(module: str) -> None:
+    """Import ``module`` while pandas cannot be imported. pyarrow's pandas shim, asked once at
+    import whether a scalar is a pandas object, then takes pandas for absent in its quick
+    checks, yet still imports it where a call needs it (``to_pandas()``); everything after
+    this import sees pandas as usual."""
+    import importlib
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        importlib.import_module(module)
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def search_command(argv: list[str]) -> int:
@@ -180,8 +209,8 @@ def index_command(argv: list[str]) -> int:
     parser.add_argument("--index", default=DEFAULT_INDEX, help=f"default {DEFAULT_INDEX}")
     parser.add_argument("--min-rows", type=int, default=MIN_ROWS,
                         help=f"vectors a column needs for an ANN index (default {MIN_ROWS})")
-    parser.add_argument("--kind", default="IVF_PQ", choices=["IVF_PQ", "IVF_HNSW_SQ"],
-                        help="the kind of ANN index built (default IVF_PQ)")
+    parser.add_argument("--kind", default=KIND, choices=KINDS,
+                        help=f"the kind of ANN index built (default {KIND})")
     args = parser.parse_args(argv)
     from .retrieval import index_folder
     from .store import SCENES, LanceStore

@@ -117,7 +117,7 @@ def test_an_index_is_built_once_a_column_passes_the_threshold(built) -> None:
     assert after == [[], [], [], [], ["text_vector"], ["text_vector"]]
     table = LanceStore(path, create=False).table("scenes")
     stats = table.index_stats("text_vector_idx")
-    assert (stats.index_type, stats.distance_type) == ("IVF_PQ", "cosine")
+    assert (stats.index_type, stats.distance_type) == (IndexSettings().kind, "cosine")
     # the 6th video's rows passed 5% of the index: folded in by its commit
     assert waiting(table)["text_vector"] == (360, 0)
 
@@ -239,8 +239,8 @@ def test_a_bad_index_option_stops_the_run_before_it_starts(tmp_path) -> None:
     from egorag_core.data import VideoDataset
     from egorag_core.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="IVF_FLAT"):
-        compose_and_run([*FAST, "store.index.kind=IVF_FLAT"], VideoDataset([]), tmp_path)
+    with pytest.raises(ConfigError, match="HNSW_FLAT"):
+        compose_and_run([*FAST, "store.index.kind=HNSW_FLAT"], VideoDataset([]), tmp_path)
 
 
 def test_the_torch_free_query_path_ranks_as_sentence_transformers(built) -> None:
@@ -280,8 +280,10 @@ def test_the_cli_defaults_are_the_engines() -> None:
     """``egorag search --help`` imports no engine, so the CLI keeps its own copy of them."""
     from egorag_core import cli, vector_index
 
-    assert (cli.NPROBES, cli.REFINE_FACTOR, cli.MIN_ROWS) == (
-        vector_index.NPROBES, vector_index.REFINE_FACTOR, vector_index.IndexSettings().min_rows)
+    defaults = vector_index.IndexSettings()
+    assert (cli.NPROBES, cli.REFINE_FACTOR, cli.MIN_ROWS, cli.KIND, cli.KINDS) == (
+        vector_index.NPROBES, vector_index.REFINE_FACTOR, defaults.min_rows, defaults.kind,
+        vector_index.KINDS)  # fmt: skip
 
 
 @pytest.mark.parametrize(("tag", "expected"), [
