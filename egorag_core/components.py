@@ -210,6 +210,12 @@ class StageComponent(Component[OptionsT], ABC):
         or frames asked for otherwise (they are then decoded on demand)."""
         return None
 
+    def frame_samplings(self) -> list[FrameSampling]:
+        """Every sampling this stage reads a scene's frames with (:meth:`frame_sampling`, and
+        for a stage that reads more than one way, the others): the window holds them all."""
+        sampling = self.frame_sampling()
+        return [] if sampling is None else [sampling]
+
     def frame_side(self) -> int | None:
         """The shorter side (pixels) this stage's model needs of the frames it reads or is
         handed (keyframes): a window's frames are decoded at the largest side its stages

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import sys
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -37,7 +39,7 @@ from .ocr import video_text
 from .pipeline import FRAME_STAGES, Pipeline, build_pipeline
 from .plugins import PluginHost, failed_plugins, load_plugins
 from .report import RunReport, VideoRecord
-from .scheduler import ModelScheduler
+from .scheduler import ModelScheduler, trim_heap
 from .shards import CONTEXT_STAGES, Part, SpanJob, Split, check_sharding
 from .store import LanceStore, config_fingerprint, content_hash
 from .window import FrameCounts, decode_side, decoded_windows, needed_indices, windows
@@ -94,13 +96,20 @@ class EncodeFailure:
 
 
 # -- prepare ----------------------------------------------------------------------------------
+#: Device nodes a CUDA (NVIDIA) or ROCm (AMD) GPU shows on Linux; without one torch sees none.
+GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/kfd")
+
+
 def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``."""
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``. On Linux without a GPU's
+    device node, ``cpu`` without importing torch (the audio stages then start without it)."""
     if device != "auto":
         return device
     import importlib.util
 
     if importlib.util.find_spec("torch") is None:
+        return "cpu"
+    if sys.platform.startswith("linux") and not any(map(os.path.exists, GPU_DEVICE_NODES)):
         return "cpu"
     import torch
 
@@ -335,7 +344,7 @@ def _run_windows(
 ) -> None:
     """The frame stages, one window of scenes at a time; keyframes freed after each window.
     When the models do not all stay resident, one window (no model reloads per window)."""
-    samplings = [s for _, c in stages if (s := c.frame_sampling()) is not None]
+    samplings = [s for _, c in stages for s in c.frame_samplings()]
     needed = needed_indices(frames, job.scenes, samplings)
     spans: list[range] = [range(len(job.scenes))]
     side = decode_side([c.frame_side() for _, c in stages])
@@ -370,6 +379,7 @@ def _timed_stage(
     finally:
         if release:
             context.scheduler.stage_done(name)
+        trim_heap()  # the next stage starts from the heap this one used, not its peak
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from egorag_core import VideoJob
+from egorag_core.window import FrameSampling
 
 from .base import Qwen2VLComponent
 from .loading import Qwen2VL
@@ -73,11 +74,18 @@ class Qwen2VLVideoEncoder(Qwen2VLComponent[VideoOptions]):
                 for i, scene_tokens in zip(batch, tokens, strict=True):
                     self.finish_scene(job, i, pool_tokens(scene_tokens, opts.pooling))
 
+    def keyframe_sampling(self) -> FrameSampling:
+        """``num_keyframes`` frames spread uniformly over the scene."""
+        return FrameSampling(None, self.options.num_keyframes)
+
+    def frame_samplings(self) -> list[FrameSampling]:
+        """The frames at ``fps`` and the keyframes: the window decodes both."""
+        return [self.frame_sampling(), self.keyframe_sampling()]
+
     def finish_scene(self, job: VideoJob, index: int, vector: np.ndarray) -> None:
         """Store the scene's embedding and its ``num_keyframes`` uniform keyframes."""
         result = job.results[index]
         result.video = vector
-        keyframes = job.frames.sample(job.scenes[index], fps=None,
-                                      max_frames=self.options.num_keyframes)  # fmt: skip
+        keyframes = self.keyframe_sampling().sample(job.frames, job.scenes[index])
         result.keyframes = keyframes.array
         result.keyframe_times = list(keyframes.times)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 
@@ -55,6 +56,22 @@ def test_embeddings_dim_dtype_and_keyframes(encode, qwen):
     assert encode(num_keyframes=3)[0].keyframes.shape[0] == 3
 
 
+def test_window_holds_every_frame_the_encoder_reads(egorag_component, egorag_job, egorag_video):
+    """What ``frame_samplings()`` declares (the frames at ``fps`` and the keyframes) is all
+    the encoder reads: in a window of those frames nothing goes back to the decoder."""
+    from egorag_core.window import FrameCounts, WindowFrames, needed_indices
+
+    encoder = egorag_component("video", "qwen2vl")
+    with egorag_job(egorag_video, SCENES) as job:
+        needed = needed_indices(job.frames, SCENES, encoder.frame_samplings())
+        counts = FrameCounts()
+        window = job.window(range(len(SCENES)),
+                            WindowFrames(job.frames, set().union(*needed), counts))  # fmt: skip
+        encoder.process(window)
+    assert counts.needed == counts.decoded == len(set().union(*needed))  # no request missed
+    assert all(r.keyframes.shape[0] == encoder.options.num_keyframes for r in window.results)
+
+
 def test_mean_and_first_pooling(encode):
     mean = encode(pooling="mean")
     first = encode(pooling="first")
@@ -100,6 +117,14 @@ def test_estimated_bytes_from_config(tiny_folder, qwen, egorag_component):
     assert estimate_bytes(str(tiny_folder), "bfloat16") == params * 2
     assert estimate_bytes("/nonexistent/folder", "float32") == 0
     assert egorag_component("video", "qwen2vl").spec().estimated_bytes == params * 4
+
+
+def test_estimated_bytes_read_either_config_layout(tiny_folder, tmp_path):
+    """The hub's Qwen2-VL configs keep the text fields at the top level: the same count."""
+    config = json.loads((tiny_folder / "config.json").read_text())
+    flat = {k: v for k, v in config.items() if k != "text_config"} | config["text_config"]
+    (tmp_path / "config.json").write_text(json.dumps(flat))
+    assert estimate_bytes(str(tmp_path), "float32") == estimate_bytes(str(tiny_folder), "float32")
 
 
 @pytest.mark.parametrize("group,name", [("video", "qwen2vl"), ("caption", "captioner2")])
