@@ -16,6 +16,8 @@ resident model memory are kept in :attr:`ModelScheduler.stats` for the run repor
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import gc
 import importlib.util
 import sys
@@ -84,11 +86,31 @@ def quiet_loading() -> contextlib.AbstractContextManager[None]:
 
 
 def free_accelerator_memory() -> None:
-    """``gc.collect()`` and, when torch is loaded and CUDA is up, ``torch.cuda.empty_cache()``."""
+    """``gc.collect()`` and, when torch is loaded and CUDA is up, ``torch.cuda.empty_cache()``;
+    then :func:`trim_heap`."""
     gc.collect()
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
+    trim_heap()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or ``None`` where the C library has none (macOS, musl)."""
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+def trim_heap() -> None:
+    """Give the heap's free pages back to the system (glibc ``malloc_trim``; elsewhere
+    nothing). A stage's freed working set otherwise stays in the process's arenas, and the
+    next stage's peak starts from it: the core calls this after every stage and window."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 @dataclass
