@@ -12,10 +12,11 @@ import sys
 import textwrap
 
 import pytest
-from cli_helpers import REPO, cli_env, run_cli
+from cli_helpers import FAST, REPO, cli_env, run_cli
 
 from egorag_core import hookspecs
 from egorag_core.plugins import load_plugins, selected_entry_points
+from egorag_core.run import GPU_DEVICE_NODES
 
 BROKEN_SRC = REPO / "tests" / "plugins" / "brokenplugin" / "egorag_brokenplugin"
 
@@ -216,6 +217,29 @@ def test_help_and_plugins_do_not_import_torch(tmp_path, args):
         # config groups come from the plugins' conf/ folders, found without importing them
         assert "video: colorhist, none" in proc.stdout
         assert data["plugin_modules"] == []
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or any(map(os.path.exists, GPU_DEVICE_NODES)),
+    reason="device=auto asks torch where a GPU may be",
+)
+def test_a_run_imports_torch_only_for_a_model_that_needs_it(tmp_path, multi_scene_video):
+    """device=auto on a machine without a GPU: a run of stages without torch models never
+    imports torch (so the audio stages of a full run start without it)."""
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    result = tmp_path / "result.json"
+    args = [f"input={multi_scene_video}", f"output_dir={tmp_path / 'out'}", "device=auto",
+            *FAST]  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(script), str(result), *args],
+        cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    data = json.loads(result.read_text())
+    assert data["code"] in (0, None), proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert (tmp_path / "out" / "index").is_dir()
+    # transformers' logging (no torch) is imported to quiet the model loads
+    assert set(data["heavy"]) <= {"transformers"}, f"the run imported {data['heavy']}"
 
 
 def test_help_does_not_import_torch_importtime(tmp_path):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from egorag_core.hf import quiet_transformers, torch_dtype
@@ -100,19 +103,42 @@ def load_with_fallback(load: Callable[[str], T], attn: str) -> tuple[T, str]:
     return load("sdpa"), "sdpa"
 
 
+#: Qwen2VLVisionConfig's defaults, for keys a config.json leaves out.
+_VISION_DEFAULTS = {"depth": 32, "embed_dim": 1280, "hidden_size": 3584, "mlp_ratio": 4,
+                    "in_channels": 3, "patch_size": 14, "spatial_merge_size": 2,
+                    "temporal_patch_size": 2}  # fmt: skip
+_TEXT_KEYS = ("hidden_size", "num_attention_heads", "intermediate_size", "num_hidden_layers",
+              "vocab_size")  # fmt: skip
+
+
+def _config_fields(location: str) -> tuple[SimpleNamespace, SimpleNamespace, bool]:
+    """Text config, vision config and ``tie_word_embeddings`` of the model at ``location``:
+    read from its ``config.json`` (no transformers, so no torch, before a model loads), else
+    through ``AutoConfig``."""
+    path = Path(location) / "config.json"
+    raw = json.loads(path.read_text()) if path.is_file() else {}
+    text = raw.get("text_config", raw)
+    if all(key in text for key in _TEXT_KEYS):
+        text = {"num_key_value_heads": text["num_attention_heads"], **text}
+        vision = _VISION_DEFAULTS | raw.get("vision_config", {})
+        tied = bool(raw.get("tie_word_embeddings", text.get("tie_word_embeddings", False)))
+        return SimpleNamespace(**text), SimpleNamespace(**vision), tied
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(location)
+    return config.text_config, config.vision_config, bool(config.tie_word_embeddings)
+
+
 @functools.lru_cache(maxsize=32)
 def estimate_bytes(location: str, dtype: str) -> int:
     """Parameter bytes computed from the model's config (0 when it cannot be read)."""
     try:
-        from transformers import AutoConfig
-
-        config = AutoConfig.from_pretrained(location)
+        t, v, tied = _config_fields(location)
     except Exception:
         return 0
-    t, v = config.text_config, config.vision_config
     h, kv = t.hidden_size, t.num_key_value_heads * (t.hidden_size // t.num_attention_heads)
     layer = 2 * h * h + 2 * h * kv + h + 2 * kv + 3 * h * t.intermediate_size + 2 * h
-    lm_head = 0 if config.tie_word_embeddings else t.vocab_size * h
+    lm_head = 0 if tied else t.vocab_size * h
     text = t.vocab_size * h + t.num_hidden_layers * layer + h + lm_head
     e, m = v.embed_dim, v.embed_dim * v.spatial_merge_size**2
     block = 4 * e * e + 4 * e + 2 * e * e * v.mlp_ratio + e * (v.mlp_ratio + 1) + 4 * e
