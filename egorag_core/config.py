@@ -66,7 +66,7 @@ class IndexConfig:
     min_rows: int = IndexSettings.min_rows
     #: Rows added since an index was built are folded in once they pass this share of it.
     fold_fraction: float = IndexSettings.fold_fraction
-    #: The ANN index kind: ``IVF_HNSW_SQ`` or ``IVF_PQ``.
+    #: The ANN index kind: ``IVF_FLAT``, ``IVF_PQ`` or ``IVF_HNSW_SQ``.
     kind: str = IndexSettings.kind
 
     def settings(self) -> IndexSettings:

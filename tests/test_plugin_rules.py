@@ -122,7 +122,10 @@ def test_core_defaults_come_from_the_dataclasses_alone():
     assert cfg["max_workers"] == defaults.max_workers == 1
     assert cfg["models"]["tiny"] is defaults.models.tiny is False
     assert cfg["media"]["frame_cache_mb"] == defaults.media.frame_cache_mb
-    assert cfg["store"] == {"name": "lancedb", "path": None, "export_pickle": None}
+    index = defaults.store.index
+    assert cfg["store"] == {"name": "lancedb", "path": None, "export_pickle": None,
+                            "index": {"min_rows": index.min_rows, "kind": index.kind,
+                                      "fold_fraction": index.fold_fraction}}  # fmt: skip
     assert cfg["executor"]["name"] == "local"
     yaml = (REPO / "egorag_core" / "conf" / "config.yaml").read_text()
     body = yaml.split("hydra:")[0]
