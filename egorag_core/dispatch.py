@@ -10,7 +10,7 @@ video's result in input order, so the driver commits them one by one as before.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -87,13 +87,17 @@ class _Video:
 
 
 def encode_in_order(
-    executor: Executor, records: Sequence[VideoRecord], config: ExecutorConfig
+    executor: Executor,
+    records: Sequence[VideoRecord],
+    config: ExecutorConfig,
+    last_task: Callable[[], None] | None = None,
 ) -> Iterator[Result]:
     """Each record's result, in order, with at most ``executor.capacity`` tasks running and
-    at most twice that many finished videos waiting for an earlier one."""
+    at most twice that many finished videos waiting for an earlier one. ``last_task`` is
+    called once, when the one task left running is the run's last."""
     videos = [_Video(r) for r in records]
     ready: deque[Task] = deque()
-    started = head = running = 0
+    started = head = running = splitting = 0
     while head < len(videos):
         while running < executor.capacity:
             if not ready and started < len(videos) and started - head <= 2 * executor.capacity:
@@ -106,6 +110,10 @@ def encode_in_order(
             if videos[task.n].outcome is None:  # a failed part drops its video's other parts
                 executor.submit(task)
                 running += 1
+                splitting += task.kind == "split"
+        if last_task and started == len(videos) and not ready and running <= 1 and not splitting:
+            last_task()
+            last_task = None
         outcome = videos[head].outcome
         if outcome is not None:
             yield outcome
@@ -114,6 +122,7 @@ def encode_in_order(
             continue
         task, result = executor.next_done()
         running -= 1
+        splitting -= task.kind == "split"
         ready.extend(_take(videos[task.n], task, result, config))
 
 

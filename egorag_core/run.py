@@ -506,7 +506,8 @@ def run(
     try:
         with open_executor(prepared, choices or {}, needed=bool(todo)) as executor:
             prepared.report.workers = executor.workers
-            results = encode_in_order(executor, todo, prepared.config.executor)
+            results = encode_in_order(executor, todo, prepared.config.executor,
+                                      prepared.context.scheduler.last_video)  # fmt: skip
             for record in _progress(records, prepared.context.settings):
                 if record.status == "pending":
                     result = next(results)

@@ -132,6 +132,7 @@ class ModelScheduler:
         self._resident: dict[str, _Resident] = {}
         self._plan: list[tuple[str, list[str]]] = []
         self._keep_all = True
+        self._more_videos = True
         self._lock = threading.RLock()
 
     # -- planning -----------------------------------------------------------------------------
@@ -145,6 +146,11 @@ class ModelScheduler:
         unique = {s.key: s for _, specs in stages for s in specs}
         total = sum(s.estimated_bytes for s in unique.values())
         self._keep_all = self.budget_bytes is None or total <= self.budget_bytes
+
+    def last_video(self) -> None:
+        """No other video will follow the one in progress: from now on each model is released
+        after its last stage, as when the plan does not fit the budget."""
+        self._more_videos = False
 
     @property
     def keeps_models_resident(self) -> bool:
@@ -218,9 +224,10 @@ class ModelScheduler:
         """Mark the end of ``stage`` for the current video; return the keys released.
 
         Models no later stage needs are released (immediately, or when their last user is done),
-        unless every planned model fits the budget and so stays resident for the next video.
+        unless every planned model fits the budget and so stays resident for the next video
+        (while one may follow: :meth:`last_video`).
         """
-        if self._keep_all:
+        if self._keep_all and self._more_videos:
             return []
         names = [name for name, _ in self._plan]
         later = set()

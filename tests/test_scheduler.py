@@ -69,6 +69,23 @@ def test_budget_that_fits_keeps_models_resident():
     assert sched.stats["a"].releases == 0
 
 
+def test_last_video_releases_each_model_after_its_last_stage():
+    """Resident across videos while another may follow; in the last, released as it ends."""
+    loader = Loader()
+    sched = ModelScheduler("cpu", budget_bytes=10 * LINEAR_BYTES)
+    a, b = spec("a", loader), spec("b", loader)
+    sched.plan([("audio.asr", [a]), ("video", [b]), ("text", [b])])
+    with sched.use(a):
+        pass
+    assert sched.stage_done("audio.asr") == []  # a next video would need it
+    sched.last_video()
+    with sched.use(b):
+        assert sched.stage_done("audio.asr") == ["a"]
+    assert sched.stage_done("video") == []  # the text stage still needs b
+    assert sched.stage_done("text") == ["b"] and sched.resident_keys == []
+    assert sched.load_counts() == {"a": 1, "b": 1}
+
+
 def test_unlimited_budget_keeps_models_resident():
     sched = ModelScheduler("cpu", budget_bytes=None)
     sched.plan([("video", [spec("a", Loader(), estimated=10**15)])])
