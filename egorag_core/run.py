@@ -363,6 +363,7 @@ def _run_windows(
             result.keyframes = None
     for name, _ in stages:
         context.scheduler.stage_done(name)
+    trim_heap()
 
 
 def _timed_stage(
@@ -377,9 +378,9 @@ def _timed_stage(
     try:
         _run_stage(name, component.process, job)
     finally:
-        if release:
+        if release:  # a stage over the whole video (or the last of the frame windows)
             context.scheduler.stage_done(name)
-        trim_heap()  # the next stage starts from the heap this one used, not its peak
+            trim_heap()  # the next stage starts from the heap this one holds, not its peak
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
 
