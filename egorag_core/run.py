@@ -39,7 +39,7 @@ from .ocr import video_text
 from .pipeline import FRAME_STAGES, Pipeline, build_pipeline
 from .plugins import PluginHost, failed_plugins, load_plugins
 from .report import RunReport, VideoRecord
-from .scheduler import ModelScheduler, trim_heap
+from .scheduler import ModelScheduler
 from .shards import CONTEXT_STAGES, Part, SpanJob, Split, check_sharding
 from .store import LanceStore, config_fingerprint, content_hash
 from .window import FrameCounts, decode_side, decoded_windows, needed_indices, windows
@@ -363,7 +363,6 @@ def _run_windows(
             result.keyframes = None
     for name, _ in stages:
         context.scheduler.stage_done(name)
-    trim_heap()
 
 
 def _timed_stage(
@@ -378,9 +377,8 @@ def _timed_stage(
     try:
         _run_stage(name, component.process, job)
     finally:
-        if release:  # a stage over the whole video (or the last of the frame windows)
+        if release:  # frame stages end in _run_windows, after their last window
             context.scheduler.stage_done(name)
-            trim_heap()  # the next stage starts from the heap this one holds, not its peak
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
 

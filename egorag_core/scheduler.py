@@ -107,7 +107,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
 def trim_heap() -> None:
     """Give the heap's free pages back to the system (glibc ``malloc_trim``; elsewhere
     nothing). A stage's freed working set otherwise stays in the process's arenas, and the
-    next stage's peak starts from it: the core calls this after every stage (not after each
+    next stage's peak starts from it: :meth:`ModelScheduler.stage_done` calls this (not each
     frame window: the next window reuses the same memory, and trimming made it 9% slower)."""
     trim = _malloc_trim()
     if trim is not None:
@@ -228,6 +228,7 @@ class ModelScheduler:
         unless every planned model fits the budget and so stays resident for the next video
         (while one may follow: :meth:`last_video`).
         """
+        trim_heap()  # the next stage starts from the heap this one holds, not its peak
         if self._keep_all and self._more_videos:
             return []
         names = [name for name, _ in self._plan]
