@@ -166,6 +166,7 @@ class ModelScheduler:
         try:
             yield model
         finally:
+            del model  # a release on this exit frees the model before the heap is trimmed
             self._done_using(spec.key)
 
     def acquire(self, spec: ModelSpec) -> Any:
@@ -180,12 +181,16 @@ class ModelScheduler:
 
     def _done_using(self, key: str) -> None:
         with self._lock:
-            resident = self._resident.get(key)
-            if resident is None:
-                return
-            resident.users -= 1
-            if resident.users == 0 and resident.releasable:
-                self._release(key)
+            if self._user_left(key):
+                self._release([key])
+
+    def _user_left(self, key: str) -> bool:
+        """Count one user of ``key`` out; True when it is now due for release."""
+        resident = self._resident.get(key)
+        if resident is None:
+            return False
+        resident.users -= 1
+        return resident.users == 0 and resident.releasable
 
     def _load(self, spec: ModelSpec) -> _Resident:
         import time
@@ -208,17 +213,25 @@ class ModelScheduler:
     def _make_room(self, needed: int) -> None:
         """Release idle models (oldest first) until ``needed`` more bytes fit the budget."""
         assert self.budget_bytes is not None
-        for key in list(self._resident):
-            if self.resident_bytes + needed <= self.budget_bytes:
-                return
-            if self._resident[key].users == 0:
-                self._release(key)
+        idle = [key for key, r in self._resident.items() if r.users == 0]
+        evict: list[str] = []
+        for key in idle:
+            if self.resident_bytes - self._bytes(evict) + needed <= self.budget_bytes:
+                break
+            evict.append(key)
+        self._release(evict)
 
-    def _release(self, key: str) -> None:
-        resident = self._resident.pop(key)
-        self.stats[key].releases += 1
-        del resident
-        free_accelerator_memory()
+    def _bytes(self, keys: list[str]) -> int:
+        return sum(self.stats[k].bytes for k in keys)
+
+    def _release(self, keys: list[str]) -> None:
+        """Drop ``keys``' models, then collect and trim the heap once. Callers hold no
+        reference to a released model: it is freed before :func:`free_accelerator_memory`."""
+        for key in keys:
+            self._resident.pop(key)
+            self.stats[key].releases += 1
+        if keys:
+            free_accelerator_memory()
 
     # -- stage boundaries ---------------------------------------------------------------------
     def stage_done(self, stage: str) -> list[str]:
@@ -228,34 +241,33 @@ class ModelScheduler:
         unless every planned model fits the budget and so stays resident for the next video
         (while one may follow: :meth:`last_video`).
         """
-        trim_heap()  # the next stage starts from the heap this one holds, not its peak
         if self._keep_all and self._more_videos:
+            trim_heap()  # the next stage starts from the heap this one holds, not its peak
             return []
         names = [name for name, _ in self._plan]
         later = set()
         if stage in names:
             for _, keys in self._plan[names.index(stage) + 1 :]:
                 later.update(keys)
-        released = []
         with self._lock:
-            for key, resident in list(self._resident.items()):
-                if key in later:
-                    continue
-                if resident.users == 0:
-                    self._release(key)
-                    released.append(key)
-                else:
-                    resident.releasable = True
+            released = self._release_idle(set(self._resident) - later)
+        if not released:
+            trim_heap()
         return released
 
     def release_all(self) -> None:
         """Release every model not in use (end of run)."""
         with self._lock:
-            for key, resident in list(self._resident.items()):
-                if resident.users == 0:
-                    self._release(key)
-                else:
-                    resident.releasable = True
+            self._release_idle(set(self._resident))
+
+    def _release_idle(self, keys: set[str]) -> list[str]:
+        """Release those of ``keys`` no one uses now; mark the others for their last user.
+        Return the keys released, in load order."""
+        idle = [k for k, r in self._resident.items() if k in keys and r.users == 0]
+        for key in keys - set(idle):
+            self._resident[key].releasable = True
+        self._release(idle)
+        return idle
 
     # -- observation ----------------------------------------------------------------------------
     @property

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 
 torch = pytest.importorskip("torch")
 
+from egorag_core import scheduler as scheduler_module  # noqa: E402
 from egorag_core.scheduler import ModelScheduler, ModelSpec, model_bytes  # noqa: E402
 
 LINEAR_BYTES = (10 * 20 + 20) * 4  # Linear(10, 20) float32 weights + bias
@@ -159,6 +162,40 @@ def test_acquire_again_cancels_pending_release():
         with sched.use(a):
             pass  # re-acquired while marked: stays until the last user exits
         assert sched.resident_keys == ["a"]
+
+
+def watch_trims(monkeypatch: pytest.MonkeyPatch, loader: Loader) -> list[bool]:
+    """Whether the model ``loader`` built last was still alive at each heap trim."""
+    ref = weakref.ref(loader.built.pop())
+    alive: list[bool] = []
+    monkeypatch.setattr(scheduler_module, "trim_heap", lambda: alive.append(ref() is not None))
+    return alive
+
+
+def test_released_model_is_freed_before_the_heap_is_trimmed(monkeypatch):
+    """A model stage_done releases is unreachable when the heap is collected and trimmed, so
+    the trim gives its memory back (a reference left in the scheduler kept it until later)."""
+    loader = Loader()
+    sched = ModelScheduler("cpu", budget_bytes=1)
+    a = spec("a", loader)
+    sched.plan([("video", [a])])
+    with sched.use(a):
+        pass
+    alive_at_trim = watch_trims(monkeypatch, loader)
+    assert sched.stage_done("video") == ["a"]
+    assert alive_at_trim == [False]
+
+
+def test_model_released_by_its_last_user_is_freed_before_the_trim(monkeypatch):
+    loader = Loader()
+    sched = ModelScheduler("cpu", budget_bytes=1)
+    a = spec("a", loader)
+    sched.plan([("video", [a])])
+    with sched.use(a):
+        alive_at_trim = watch_trims(monkeypatch, loader)
+        assert sched.stage_done("video") == []  # in use: released as the block exits
+    assert sched.resident_keys == []
+    assert alive_at_trim == [True, False]  # the stage's trim, then the release's
 
 
 def test_make_room_evicts_idle_models_to_fit_budget():
