@@ -66,12 +66,31 @@ class VideoPreprocessConfig:
 
 @dataclass
 class VideoInputs:
-    """``pixel_values_videos`` (patches, C*tp*p*p), ``video_grid_thw`` (1, 3) and the number
-    of ``<|video_pad|>`` tokens the prompt needs (merged tokens)."""
+    """A scene's vision-tower inputs: ``patches`` (grid_t*grid_h*grid_w, C*tp*p*p),
+    ``video_grid_thw`` (1, 3), and the number of ``<|video_pad|>`` tokens the prompt needs
+    (merged tokens). ``patches`` are the float ``pixel_values_videos`` themselves or, with
+    ``normalize`` (per-column mean and std), the resized uint8 pixels, normalised on each read:
+    a quarter of the bytes while the inputs wait in the cache for the captioner."""
 
-    pixel_values_videos: Any
+    patches: Any
     video_grid_thw: Any
     merge_size: int = 2
+    normalize: tuple[Any, Any] | None = None
+
+    @property
+    def pixel_values_videos(self) -> Any:
+        """The float32 (or the processor's float) pixel values the model takes."""
+        if self.normalize is None:
+            return self.patches
+        import torch
+
+        mean, std = self.normalize
+        return self.patches.to(torch.float32, copy=True).sub_(mean).div_(std)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by ``patches``."""
+        return int(self.patches.numel()) * int(self.patches.element_size())
 
     @property
     def num_video_tokens(self) -> int:
@@ -118,7 +137,8 @@ def _resize(video: Any, height: int, width: int) -> Any:
 
 
 def patchify(video: Any, cfg: VideoPreprocessConfig) -> tuple[Any, tuple[int, int, int]]:
-    """(T, C, H, W) float -> (grid_t*grid_h*grid_w, C*tp*p*p), padding T by the last frame."""
+    """(T, C, H, W) -> (grid_t*grid_h*grid_w, C*tp*p*p), same dtype, padding T by the last
+    frame."""
     import torch
 
     t, c, h, w = video.shape
@@ -133,18 +153,20 @@ def patchify(video: Any, cfg: VideoPreprocessConfig) -> tuple[Any, tuple[int, in
 
 
 def preprocess_frames(frames: np.ndarray, cfg: VideoPreprocessConfig) -> VideoInputs:
-    """(T, H, W, 3) uint8 RGB frames -> Qwen2-VL video inputs, without torchvision."""
+    """(T, H, W, 3) uint8 RGB frames -> Qwen2-VL video inputs, without torchvision. The uint8
+    pixels are patchified (a permutation) and kept with their channels' mean and std: read, they
+    are the float32 ``(pixel - mean) / std`` of the processor, the same values to the bit."""
     import torch
 
     video = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).contiguous()
     height, width = smart_resize(video.shape[-2], video.shape[-1], cfg.factor, cfg.min_pixels,
                                  cfg.max_pixels)  # fmt: skip
-    video = _resize(video, height, width)
+    patches, grid = patchify(_resize(video, height, width), cfg)
+    per_channel = cfg.temporal_patch_size * cfg.patch_size**2  # columns are (C, tp, p, p)
     mean = torch.tensor(cfg.image_mean) * (1.0 / cfg.rescale_factor)
     std = torch.tensor(cfg.image_std) * (1.0 / cfg.rescale_factor)
-    video = (video.to(torch.float32) - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
-    patches, grid = patchify(video, cfg)
-    return VideoInputs(patches, torch.tensor([grid]), cfg.merge_size)
+    normalize = (mean.repeat_interleave(per_channel), std.repeat_interleave(per_channel))
+    return VideoInputs(patches, torch.tensor([grid]), cfg.merge_size, normalize)
 
 
 def preprocess_official(frames: np.ndarray, cfg: VideoPreprocessConfig) -> VideoInputs:

@@ -26,9 +26,8 @@ class InputsKey:
 
 
 def inputs_bytes(inputs: VideoInputs) -> int:
-    """Bytes held by ``inputs.pixel_values_videos``."""
-    pixels = inputs.pixel_values_videos
-    return int(pixels.numel()) * int(pixels.element_size())
+    """Bytes the cache holds for ``inputs`` (uint8 pixels from the torch preprocessing)."""
+    return inputs.nbytes
 
 
 class InputsCache:

@@ -96,6 +96,23 @@ def test_normalisation_uses_processor_mean_std():
     np.testing.assert_allclose(rows[0, :, 0].numpy(), expected, rtol=1e-6)
 
 
+def test_inputs_keep_uint8_pixels_read_as_the_normalised_floats():
+    """The kept patches are the resized uint8 pixels (a quarter of float32's bytes); read, they
+    equal to the bit the processor's order: normalise the resized frames, then patchify."""
+    frames = _frames(3, 360, 640)
+    inputs = preprocess_frames(frames, CFG)
+    video = torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()
+    h, w = smart_resize(360, 640, CFG.factor, CFG.min_pixels, CFG.max_pixels)
+    resized = torch.nn.functional.interpolate(video, size=[h, w], mode="bicubic",
+                                              align_corners=False, antialias=True)  # fmt: skip
+    mean = (torch.tensor(CFG.image_mean) * (1.0 / CFG.rescale_factor)).view(1, -1, 1, 1)
+    std = (torch.tensor(CFG.image_std) * (1.0 / CFG.rescale_factor)).view(1, -1, 1, 1)
+    expected, _ = patchify((resized.to(torch.float32) - mean) / std, CFG)
+    assert inputs.patches.dtype == torch.uint8 and inputs.nbytes == expected.numel()
+    assert torch.equal(inputs.pixel_values_videos, expected)
+    assert torch.equal(inputs.pixel_values_videos, expected)  # reading left the patches alone
+
+
 def test_scene_lengths_from_real_video(egorag_job):
     """A 1-frame scene, a normal scene and one longer than the frame cap, decoded for real."""
     path = sample_video("bikes.mp4")
