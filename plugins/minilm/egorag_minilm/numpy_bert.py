@@ -7,7 +7,7 @@ holding a BERT model (``model_type: bert``, absolute positions, GELU) in
 ``tokenizers`` library (the fast tokenizer transformers itself wraps), embeddings, the
 encoder layers (attention, feed-forward, LayerNorm), pooled and scaled to unit length, in
 float32. The result equals sentence-transformers' within 1e-5 (the plugin's tests compare
-them). Anything else goes through :class:`egorag_minilm.query.QueryModel` (torch).
+them). Anything else goes through :class:`egorag_minilm.query.PlainSentenceModel` (torch).
 """
 
 from __future__ import annotations

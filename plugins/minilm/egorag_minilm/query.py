@@ -1,14 +1,14 @@
-"""The query side of ``text=minilm`` without sentence-transformers.
+"""``text=minilm`` without sentence-transformers, for plain sentence-transformers folders.
 
-A cold ``egorag search`` mostly waits for imports, and importing sentence-transformers (which
-brings scikit-learn) costs more than torch and transformers together. For a sentence-transformers
-folder of the plain kind (a transformer, then mean or CLS pooling, then optionally
-``Normalize``), the query vector is computed without sentence-transformers: tokenised to the
+Importing sentence-transformers (which brings scikit-learn, scipy and pandas) costs more memory
+and start-up time than torch and transformers together. For a sentence-transformers folder of
+the plain kind (a transformer, then mean or CLS pooling, then optionally ``Normalize``), such
+as the packaged all-MiniLM-L6-v2, the vectors are computed without it: tokenised to the
 folder's ``max_seq_length``, pooled as its pooling config says, scaled to unit length: what
-``SentenceTransformer.encode(..., normalize_embeddings=True)`` gives (the tests check it). A
-BERT on the CPU (the packaged all-MiniLM-L6-v2) runs in numpy, without importing torch
-(:mod:`egorag_minilm.numpy_bert`); other models in transformers. Any other layout, or a hub id,
-goes through sentence-transformers.
+``SentenceTransformer.encode(..., normalize_embeddings=True)`` gives (the tests check it). The
+scenes' vectors come from transformers (:class:`PlainSentenceModel`); a query on the CPU from a
+BERT in numpy, without importing torch (:mod:`egorag_minilm.numpy_bert`). Any other layout, or
+a hub id, goes through sentence-transformers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -57,8 +56,8 @@ def plain_layout(location: str) -> PlainLayout | None:
     return PlainLayout("mean" if mean else "cls", limit)
 
 
-class QueryModel:
-    """A plain folder's tokenizer and transformer, embedding queries."""
+class PlainSentenceModel:
+    """A plain folder's tokenizer and transformer (in transformers), embedding texts."""
 
     def __init__(self, location: str, device: str, layout: PlainLayout):
         from transformers import AutoModel, AutoTokenizer
@@ -69,13 +68,20 @@ class QueryModel:
             self.tokenizer = AutoTokenizer.from_pretrained(location)
             self.model = AutoModel.from_pretrained(location).to(device).eval()
         self.layout = layout
+        #: Tokens a text is cut to (special tokens included), as sentence-transformers reads it.
+        self.max_seq_length = layout.max_seq_length or self.tokenizer.model_max_length
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 rows, one per text."""
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit-length float32 rows, one per text, ``batch_size`` texts per forward pass."""
+        rows = [self._embed_batch(texts[i : i + batch_size])
+                for i in range(0, len(texts), max(1, batch_size))]  # fmt: skip
+        return np.concatenate(rows) if rows else np.zeros((0, self.model.config.hidden_size))
+
+    def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         import torch
 
-        limit = self.layout.max_seq_length or self.tokenizer.model_max_length
-        inputs = self.tokenizer(list(texts), padding=True, truncation=True, max_length=limit,
+        inputs = self.tokenizer(list(texts), padding=True, truncation=True,
+                                max_length=self.max_seq_length,
                                 return_tensors="pt").to(self.model.device)  # fmt: skip
         with torch.inference_mode():
             tokens = self.model(**inputs).last_hidden_state
@@ -85,13 +91,3 @@ class QueryModel:
             mask = inputs["attention_mask"].unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled.float(), dim=-1).cpu().numpy()
-
-
-def load_query_model(location: str, device: str, layout: PlainLayout) -> Any:
-    """The query model of a plain folder: a BERT on the CPU in numpy, without torch
-    (:mod:`egorag_minilm.numpy_bert`); another model, or another device, in transformers."""
-    from .numpy_bert import NumpyBert, supported
-
-    if device == "cpu" and supported(location):
-        return NumpyBert(location, layout.pooling, layout.max_seq_length)
-    return QueryModel(location, device, layout)

@@ -11,26 +11,32 @@ import numpy as np
 
 from egorag_core.hookspecs import QueryEmbedder
 from egorag_core.scheduler import ModelScheduler
+from egorag_minilm.encoder import encode_texts
 
 TEXTS = ["where did I leave my keys?", "is it going to rain?",
          "a person walks into the kitchen and opens the fridge " * 40]  # past max_seq_length
+SCENES: list[str | None] = ["Transcript: the keys are on the kitchen table. Visuals: ",
+                            "Transcript: the forecast says showers this afternoon. Visuals: "]
 
 
 def test_a_query_lands_near_the_scene_that_answers_it(egorag_component: Any) -> None:
+    from sentence_transformers import SentenceTransformer
+
     encoder = egorag_component("text", "minilm")
     assert isinstance(encoder, QueryEmbedder)
     scheduler = ModelScheduler("cpu")
     queries = encoder.embed_query(TEXTS, scheduler)
     assert queries.shape == (3, 384) and queries.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-5)
-    with scheduler.use(encoder.spec()) as model:  # the model the scenes were embedded by
-        same = model.encode(TEXTS, normalize_embeddings=True)
-        scenes = model.encode(["Transcript: the keys are on the kitchen table. Visuals: ",
-                               "Transcript: the forecast says showers this afternoon. Visuals: "],
-                              normalize_embeddings=True)  # fmt: skip
-    # the light query side (numpy, no torch) gives sentence-transformers' vectors
-    np.testing.assert_allclose(queries, same, atol=1e-5)
-    similarity = queries[:2] @ np.asarray(scenes).T
+    with scheduler.use(encoder.spec()) as model:  # the model the scenes are embedded by
+        scenes = np.stack(encode_texts(model, SCENES, batch_size=8))
+    reference = SentenceTransformer(encoder.spec().model_id, device="cpu")
+    # both sides, without sentence-transformers, give its vectors
+    np.testing.assert_allclose(queries, reference.encode(TEXTS, normalize_embeddings=True),
+                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(scenes, reference.encode(SCENES, normalize_embeddings=True),
+                               atol=1e-5)  # fmt: skip
+    similarity = queries[:2] @ scenes.T
     assert similarity[0, 0] > similarity[0, 1] and similarity[1, 1] > similarity[1, 0]
 
 
