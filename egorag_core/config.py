@@ -48,11 +48,12 @@ class MediaConfig:
     frame_cache_mb: float = 256.0
     #: Frames held for one window of scenes (decoded once for the video and caption stages, at
     #: the size their models need); memory per video stays about this (twice with
-    #: decode_ahead), whatever its length. A window of 32 MB holds about 12 scenes of 640x360
-    #: video (frames at Qwen2-VL's size), enough to fill the models' batches; what the stages
-    #: derive from a window's frames (Qwen2-VL's float32 inputs, kept for the captioner) is
-    #: about four times its frames.
-    window_mb: float = 32.0
+    #: decode_ahead), whatever its length. A window of 16 MB holds about 6 scenes of 640x360
+    #: video (frames at Qwen2-VL's size), enough for the default batches of 4; raise it with
+    #: larger batches (on a GPU). Qwen2-VL's inputs kept for the captioner (uint8 patches) are
+    #: no larger than the window's frames. 16 MB peaked 48 MB lower than 32 MB on the 10-min
+    #: video of benchmarks/bench_clip_method.py (benchmarks/README.md).
+    window_mb: float = 16.0
     #: Decode the next window in a background thread while the models work on this one.
     decode_ahead: bool = True
 

@@ -10,7 +10,8 @@ from egorag_core.testing import sample_video
 def test_egorag_cli_qwen2vl_captioner2(run_egorag, qwen):
     result = run_egorag("scenes=fixed", "scenes.seconds=2.5", "video=qwen2vl",
                         "caption=captioner2", "audio=none", "text=none",
-                        "caption.max_new_tokens=8", input=sample_video("bikes.mp4"))  # fmt: skip
+                        "caption.max_new_tokens=8", "media.window_mb=64",  # one window
+                        input=sample_video("bikes.mp4"))  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     report = result.report
     assert report["counts"] == {"ok": 1, "skipped": 0, "failed": 0}
