@@ -1,11 +1,12 @@
 """``text=minilm`` without sentence-transformers, for plain sentence-transformers folders.
 
-Importing sentence-transformers (which brings scikit-learn, scipy and pandas) costs more memory
-and start-up time than torch and transformers together. For a sentence-transformers folder of
-the plain kind (a transformer, then mean or CLS pooling, then optionally ``Normalize``), such
-as the packaged all-MiniLM-L6-v2, the vectors are computed without it: tokenised to the
-folder's ``max_seq_length``, pooled as its pooling config says, scaled to unit length: what
-``SentenceTransformer.encode(..., normalize_embeddings=True)`` gives (the tests check it). The
+Importing sentence-transformers (which brings scikit-learn and pandas) takes longer than torch
+and transformers together, and costs a run's text stage memory. For a sentence-transformers
+folder of the plain kind (a transformer, then mean or CLS pooling, then optionally
+``Normalize``), such as the packaged all-MiniLM-L6-v2, the vectors are computed without it:
+tokenised to the folder's ``max_seq_length``, pooled as its pooling config says, scaled to unit
+length: what ``SentenceTransformer.encode(..., normalize_embeddings=True)`` gives (the tests
+check it). The
 scenes' vectors come from transformers (:class:`PlainSentenceModel`); a query on the CPU from a
 BERT in numpy, without importing torch (:mod:`egorag_minilm.numpy_bert`). Any other layout, or
 a hub id, goes through sentence-transformers.
