@@ -222,6 +222,12 @@ class StageComponent(Component[OptionsT], ABC):
         declare, never above the video's. ``None``: full size."""
         return None
 
+    def scenes_per_call(self) -> int:
+        """How many scenes this frame stage's model sees in one call (its ``batch_size``):
+        the core makes a window of scenes a whole number of them, so no call runs part
+        full in the middle of a video. ``1``: no batches across scenes."""
+        return 1
+
 
 @dataclass(frozen=True)
 class ModelRole:

@@ -49,10 +49,11 @@ class MediaConfig:
     #: Frames held for one window of scenes (decoded once for the video and caption stages, at
     #: the size their models need); memory per video stays about this (twice with
     #: decode_ahead), whatever its length. A window of 16 MB holds about 6 scenes of 640x360
-    #: video (frames at Qwen2-VL's size), enough for the default batches of 4; raise it with
-    #: larger batches (on a GPU). Qwen2-VL's inputs kept for the captioner (uint8 patches) are
-    #: no larger than the window's frames. 16 MB peaked 48 MB lower than 32 MB on the 10-min
-    #: video of benchmarks/bench_clip_method.py (benchmarks/README.md).
+    #: video (frames at Qwen2-VL's size), cut to 4: a window holds whole batches of its
+    #: stages' batch_size; raise it with larger batches (on a GPU). Qwen2-VL's inputs kept for
+    #: the captioner (uint8 patches) are no larger than the window's frames. 16 MB peaked
+    #: 48 MB lower than 32 MB on the 10-min video of benchmarks/bench_clip_method.py
+    #: (benchmarks/README.md).
     window_mb: float = 16.0
     #: Decode the next window in a background thread while the models work on this one.
     decode_ahead: bool = True

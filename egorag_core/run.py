@@ -42,7 +42,14 @@ from .report import RunReport, VideoRecord
 from .scheduler import ModelScheduler
 from .shards import CONTEXT_STAGES, Part, SpanJob, Split, check_sharding
 from .store import LanceStore, config_fingerprint, content_hash
-from .window import FrameCounts, decode_side, decoded_windows, needed_indices, windows
+from .window import (
+    FrameCounts,
+    decode_side,
+    decoded_windows,
+    needed_indices,
+    window_batch,
+    windows,
+)
 
 log = logging.getLogger("egorag")
 
@@ -351,7 +358,8 @@ def _run_windows(
     size = frame_size(job.info.width, job.info.height, side)  # what the models need
     if context.scheduler.keeps_models_resident:
         width, height = size or (job.info.width, job.info.height)
-        spans = list(windows(needed, width * height * 3, context.window_bytes))
+        batch = window_batch([c.scenes_per_call() for _, c in stages])
+        spans = list(windows(needed, width * height * 3, context.window_bytes, batch))
     else:  # frames on demand (cached, full size), each model used once for the whole video
         needed, size = [set() for _ in needed], None
     ahead = context.decode_ahead

@@ -7,6 +7,7 @@ the video stage to the captioner live only as long as their window.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -101,18 +102,36 @@ def needed_indices(
     return [{i for s in samplings for i in s.indices(frames, scene)} for scene in scenes]
 
 
-def windows(needed: Sequence[set[int]], frame_bytes: int, budget_bytes: int) -> Iterator[range]:
+def windows(
+    needed: Sequence[set[int]], frame_bytes: int, budget_bytes: int, batch: int = 1
+) -> Iterator[range]:
     """Consecutive scene ranges whose needed frames fit ``budget_bytes`` (at least one scene,
-    at most :data:`MAX_WINDOW_SCENES`)."""
-    start, held = 0, 0
-    for i, wanted in enumerate(needed):
-        size = len(wanted) * frame_bytes
+    at most :data:`MAX_WINDOW_SCENES`). A window that holds ``batch`` scenes or more holds a
+    whole number of ``batch``-es, so a model that sees ``batch`` scenes a call gets full calls;
+    the scenes cut off start the next window."""
+    start, held, batch = 0, 0, max(1, batch)
+    i = 0
+    while i < len(needed):
+        size = len(needed[i]) * frame_bytes
         if i > start and (held + size > budget_bytes or i - start >= MAX_WINDOW_SCENES):
-            yield range(start, i)
-            start, held = i, 0
+            count = i - start
+            end = start + (count // batch * batch if count >= batch else count)
+            yield range(start, end)
+            start, held, i = end, 0, end
+            continue
         held += size
+        i += 1
     if start < len(needed):
         yield range(start, len(needed))
+
+
+def window_batch(sizes: Sequence[int]) -> int:
+    """The scenes a window is made a whole number of, for stages that see ``sizes`` scenes a
+    call: their least common multiple when it is at most the largest of them times two (4 and
+    2: 4; 4 and 8: 8), else the largest (4 and 3: 4)."""
+    sizes = [max(1, s) for s in sizes] or [1]
+    common = math.lcm(*sizes)
+    return common if common <= 2 * max(sizes) else max(sizes)
 
 
 class WindowFrames:

@@ -13,7 +13,7 @@ from cli_helpers import compose_and_run
 from egorag_core import VideoDataset
 from egorag_core.data import Scene
 from egorag_core.media import VideoFrames
-from egorag_core.window import MAX_WINDOW_SCENES, windows
+from egorag_core.window import MAX_WINDOW_SCENES, window_batch, windows
 
 #: colorhist and colorname both read 2 fps, at most 8 frames per scene; 16 scenes of 0.5 s.
 BOTH_READ_FRAMES = ["video=colorhist", "caption=colorname", "caption.source=frames",
@@ -28,6 +28,20 @@ def test_windows_fit_the_budget_and_cover_every_scene():
     assert list(windows(needed, 10, 1)) == [range(i, i + 1) for i in range(5)]  # >= 1 scene
     many = [set() for _ in range(MAX_WINDOW_SCENES + 3)]
     assert [len(s) for s in windows(many, 10, 10**9)] == [MAX_WINDOW_SCENES, 3]
+
+
+def test_windows_hold_whole_batches_when_they_hold_one():
+    needed = [{i} for i in range(20)]  # 6 scenes fit the budget
+    assert [len(s) for s in windows(needed, 10, 60)] == [6, 6, 6, 2]
+    assert [len(s) for s in windows(needed, 10, 60, batch=4)] == [4, 4, 4, 4, 4]
+    assert [len(s) for s in windows(needed, 10, 60, batch=8)] == [6, 6, 6, 2]  # under 1 batch
+    assert [len(s) for s in windows(needed, 10, 95, batch=4)] == [8, 8, 4]
+    spans = list(windows([{1}] * 7 + [{1, 2, 3, 4, 5}] * 5, 10, 60, batch=3))
+    assert [len(s) for s in spans] == [6, 2, 1, 1, 1, 1]  # 2 fit, under one batch
+    assert spans[0].start == 0 and spans[-1].stop == 12
+    assert all(a.stop == b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert window_batch([4, 4]) == 4 and window_batch([4, 2, 1]) == 4
+    assert window_batch([4, 8]) == 8 and window_batch([4, 3]) == 4 and window_batch([]) == 1
 
 
 @pytest.fixture()
@@ -68,6 +82,24 @@ def test_keyframes_are_never_held_for_all_scenes(tmp_path, multi_scene_video):
     largest = report["stages"]["caption"]["stats"]["largest_window"]
     assert 1 <= largest < 16  # keyframes of one window at a time
     assert all(e.keyframes is None for e in video.scene_embeddings)
+
+
+def test_a_stage_that_sees_batches_of_scenes_gets_whole_batches(tmp_path, multi_scene_video):
+    from egorag_core.media import probe
+
+    info = probe(multi_scene_video)
+    six_frames = 6.5 * info.width * info.height * 3 / 2**20  # one frame a scene is read
+    plain = _run(tmp_path / "plain", multi_scene_video, f"media.window_mb={six_frames}")
+    whole = _run(tmp_path / "whole", multi_scene_video, f"media.window_mb={six_frames}",
+                 "caption.batch_size=4")  # fmt: skip
+    plain_stats, stats = (o.report.as_dict()["stages"]["caption"]["stats"] for o in (plain, whole))
+    assert plain_stats["largest_window"] == 6 and plain_stats["part_batch_windows"] == 0
+    assert stats["largest_window"] == 4 and stats["windows"] == 4  # 16 scenes
+    assert stats["part_batch_windows"] == 0
+    for x, y in zip(plain.dataset[0].scene_embeddings, whole.dataset[0].scene_embeddings,
+                    strict=True):  # fmt: skip
+        np.testing.assert_array_equal(x.video, y.video)
+        assert x.caption_text == y.caption_text
 
 
 def test_the_window_does_not_change_the_output(tmp_path, multi_scene_video):

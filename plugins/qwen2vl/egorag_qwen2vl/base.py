@@ -97,6 +97,10 @@ class Qwen2VLComponent(ModelComponent[OptionsT]):
         max_pixels = self.options.max_pixels
         return None if max_pixels is None else math.ceil(math.sqrt(max_pixels))
 
+    def scenes_per_call(self) -> int:
+        """``batch_size``: scenes per vision-tower or ``generate`` call."""
+        return max(1, self.options.batch_size)
+
     def scene_indices(self, job: VideoJob, scene: Scene) -> list[int]:
         """The frame indices :meth:`scene_frames` reads."""
         return self.frame_sampling().indices(job.frames, scene)

@@ -23,6 +23,9 @@ class Qwen2VLOptions:
     min_pixels: int | None
     max_pixels: int | None
     preprocess: str
+    #: Scenes per model call (vision tower: patches packed into one sequence; ``generate``:
+    #: left padding); a window of scenes holds a whole number of them.
+    batch_size: int
 
 
 @dataclass
@@ -31,8 +34,6 @@ class VideoOptions(Qwen2VLOptions):
 
     pooling: str
     num_keyframes: int
-    #: Scenes per vision-tower call (their patches packed into one sequence).
-    batch_size: int
     #: Cap on preprocessed scene inputs kept for ``caption=captioner2`` on the same model;
     #: ``0``: not kept (the captioner preprocesses again).
     preprocess_cache_mb: float
@@ -44,7 +45,6 @@ class CaptionOptions(Qwen2VLOptions):
 
     prompt: str
     max_new_tokens: int
-    batch_size: int
 
 
 #: Allowed values of the options that take one of a few names.

@@ -159,3 +159,9 @@ def test_scheduler_sees_model(egorag_component, egorag_job, egorag_video):
     (stats,) = job.scheduler.report()["models"].values()
     assert stats["loads"] == 1 and stats["random_weights"] is True
     assert encoder.describe()["models"][0]["random_weights"] is True
+
+
+def test_both_stages_say_how_many_scenes_they_see_a_call(egorag_component):
+    """The core makes windows of scenes whole batches of ``batch_size``."""
+    assert egorag_component("video", "qwen2vl", batch_size=3).scenes_per_call() == 3
+    assert egorag_component("caption", "captioner2", batch_size=2).scenes_per_call() == 2

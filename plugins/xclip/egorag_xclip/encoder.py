@@ -125,6 +125,10 @@ class XClipVideoEncoder(ModelComponent[XClipOptions]):
         sides = [image_side(self.spec(option).model_id) for option in ("clip_model", "model")]
         return None if None in sides else max(s for s in sides if s is not None)
 
+    def scenes_per_call(self) -> int:
+        """``video_batch_size``: scenes per X-CLIP call."""
+        return max(1, self.options.video_batch_size)
+
     def xclip_num_frames(self) -> int:
         """The X-CLIP model's ``vision_config.num_frames``, read from its config (no weights)."""
         if self._num_frames is None:

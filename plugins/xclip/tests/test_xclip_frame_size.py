@@ -15,6 +15,7 @@ def test_frames_are_decoded_at_the_side_the_processors_need(
 ):
     xclip = egorag_component("video", "xclip")
     side = xclip.frame_side()
+    assert xclip.scenes_per_call() == xclip.options.video_batch_size  # windows: whole batches
     from transformers import AutoImageProcessor
 
     edges = [AutoImageProcessor.from_pretrained(xclip.spec(o).model_id).size["shortest_edge"]

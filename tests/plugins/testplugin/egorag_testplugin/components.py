@@ -60,15 +60,21 @@ class ColorNameOptions:
     source: str
     fps: float
     max_frames: int
+    #: Scenes it says it sees per call (it has no model; the core sizes windows by it).
+    batch_size: int
 
 
 class ColorNameCaptioner(StageComponent[ColorNameOptions]):
     """Per scene: "mostly <colour>" from the mean colour of the keyframes (or sampled frames).
-    Its stats say how many scenes the largest window it was given held."""
+    Its stats say how many scenes the largest window it was given held, how many windows it
+    was given and how many of them were not a whole number of ``batch_size``-s."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.largest_window = 0
+        self.largest_window = self.windows = self.part_batch_windows = 0
+
+    def scenes_per_call(self) -> int:
+        return self.options.batch_size
 
     def frame_sampling(self) -> FrameSampling | None:
         if self.options.source == "frames":
@@ -76,12 +82,15 @@ class ColorNameCaptioner(StageComponent[ColorNameOptions]):
         return None
 
     def stats(self) -> dict[str, Any]:
-        return {"largest_window": self.largest_window}
+        return {"largest_window": self.largest_window, "windows": self.windows,
+                "part_batch_windows": self.part_batch_windows}  # fmt: skip
 
     def process(self, job: VideoJob) -> None:
         names = list(COLOURS)
         table = np.array([COLOURS[n] for n in names], dtype=np.float32)
         self.largest_window = max(self.largest_window, len(job.scenes))
+        self.windows += 1
+        self.part_batch_windows += len(job.scenes) % self.options.batch_size != 0
         for i in job.progress(range(len(job.scenes)), "colorname"):
             frames = job.results[i].keyframes
             if frames is None or self.options.source == "frames":
