@@ -58,6 +58,10 @@ class VideoJob:
         self.audio_start = 0.0
         #: Video time (s) where that span ends (``None``: the end of the track).
         self.audio_end: float | None = None
+        #: Whether a stage after the video stage reads ``result.keyframes`` (set by the core
+        #: from their :meth:`StageComponent.reads_keyframes`): when not, a video stage hands
+        #: only ``keyframe_times``, and the window does not hold the keyframes' frames.
+        self.keyframes_wanted = True
         self._audio: np.ndarray | None = None
         self._readers: dict[int, AudioReader] = {}
 
@@ -71,6 +75,7 @@ class VideoJob:
         part.scenes = self.scenes[span.start : span.stop]
         part.results = self.results[span.start : span.stop]
         part._audio, part._readers = self._audio, self._readers
+        part.keyframes_wanted = self.keyframes_wanted
         return part
 
     @property
@@ -221,6 +226,17 @@ class StageComponent(Component[OptionsT], ABC):
         handed (keyframes): a window's frames are decoded at the largest side its stages
         declare, never above the video's. ``None``: full size."""
         return None
+
+    def keyframe_sampling(self) -> FrameSampling | None:
+        """How this video stage picks the frames it hands on as ``result.keyframes``, if a
+        fixed sampling does: the window holds them only when a later stage reads keyframes
+        (``job.keyframes_wanted``). ``None``: none handed, or picked otherwise."""
+        return None
+
+    def reads_keyframes(self) -> bool:
+        """Whether this stage reads the ``result.keyframes`` the video stage left (the
+        default: a captioner may). ``False`` spares their decode when no stage reads them."""
+        return True
 
     def scenes_per_call(self) -> int:
         """How many scenes this frame stage's model sees in one call (its ``batch_size``):

@@ -80,7 +80,7 @@ def register_video_encoders(register: Register) -> None:
     A video encoder is a :class:`~egorag_core.components.StageComponent` that sets, for every
     scene of the job, ``result.video`` (a float32 vector whose size comes from the model's
     config) and may hand keyframes on to the captioner in ``result.keyframes`` and
-    ``result.keyframe_times``.
+    ``result.keyframe_times`` (only the times when ``job.keyframes_wanted`` is false).
 
     :param register: call ``register(name, factory, description="")`` for each encoder.
     """
@@ -92,7 +92,8 @@ def register_captioners(register: Register) -> None:
 
     A captioner is a :class:`~egorag_core.components.StageComponent` that sets
     ``result.caption_text`` (a clean string) for every scene. It may read the frames the video
-    stage left in ``result.keyframes`` or ask the job's decoder for its own.
+    stage left in ``result.keyframes`` or ask the job's decoder for its own; one that never
+    reads them says so with ``reads_keyframes()`` returning ``False``.
 
     :param register: call ``register(name, factory, description="")`` for each captioner.
     """

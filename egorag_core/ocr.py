@@ -138,6 +138,9 @@ class TextReader(StageComponent[OcrOptionsT]):
     def frame_side(self) -> int | None:
         return self.options.side
 
+    def reads_keyframes(self) -> bool:
+        return False  # its own frames, sampled here
+
     def process(self, job: VideoJob) -> None:
         """Read each scene's sampled frames; set ``ocr_text`` and ``extras["ocr"]``."""
         with self.open(job) as loaded:

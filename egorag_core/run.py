@@ -44,6 +44,7 @@ from .shards import CONTEXT_STAGES, Part, SpanJob, Split, check_sharding
 from .store import LanceStore, config_fingerprint, content_hash
 from .window import (
     FrameCounts,
+    FrameSampling,
     decode_side,
     decoded_windows,
     needed_indices,
@@ -351,8 +352,7 @@ def _run_windows(
 ) -> None:
     """The frame stages, one window of scenes at a time; keyframes freed after each window.
     When the models do not all stay resident, one window (no model reloads per window)."""
-    samplings = [s for _, c in stages for s in c.frame_samplings()]
-    needed = needed_indices(frames, job.scenes, samplings)
+    needed = needed_indices(frames, job.scenes, _window_samplings(job, stages))
     spans: list[range] = [range(len(job.scenes))]
     side = decode_side([c.frame_side() for _, c in stages])
     size = frame_size(job.info.width, job.info.height, side)  # what the models need
@@ -371,6 +371,16 @@ def _run_windows(
             result.keyframes = None
     for name, _ in stages:
         context.scheduler.stage_done(name)
+
+
+def _window_samplings(job: VideoJob, stages: list[tuple[str, Any]]) -> list[FrameSampling]:
+    """Every sampling the frame stages read with; the video stage's keyframes only when a
+    later stage reads them (``job.keyframes_wanted`` is set to that)."""
+    job.keyframes_wanted = any(c.reads_keyframes() for name, c in stages if name != "video")
+    samplings = [s for _, c in stages for s in c.frame_samplings()]
+    if job.keyframes_wanted:
+        samplings += [s for _, c in stages if (s := c.keyframe_sampling()) is not None]
+    return samplings
 
 
 def _timed_stage(

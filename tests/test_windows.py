@@ -102,6 +102,25 @@ def test_a_stage_that_sees_batches_of_scenes_gets_whole_batches(tmp_path, multi_
         assert x.caption_text == y.caption_text
 
 
+@pytest.mark.parametrize(("source", "held"), [("keyframes", True), ("frames", False)])
+def test_keyframes_are_held_only_when_a_later_stage_reads_them(egorag_component, source, held):
+    from types import SimpleNamespace
+
+    from egorag_core.run import _window_samplings
+    from egorag_core.window import FrameSampling
+
+    video = egorag_component("video", "colorhist")
+    keys = FrameSampling(None, 3)
+    video.keyframe_sampling = lambda: keys  # a video stage that hands 3 uniform keyframes
+    caption = egorag_component("caption", "colorname", source=source)
+    job = SimpleNamespace(keyframes_wanted=None)
+    samplings = _window_samplings(job, [("video", video), ("caption", caption)])
+    assert job.keyframes_wanted is held and (keys in samplings) is held
+    assert video.frame_sampling() in samplings
+    assert _window_samplings(job, [("video", video)]) == video.frame_samplings()  # no readers
+    assert job.keyframes_wanted is False
+
+
 def test_the_window_does_not_change_the_output(tmp_path, multi_scene_video):
     small = _run(tmp_path / "small", multi_scene_video, "media.window_mb=0.1")
     large = _run(tmp_path / "large", multi_scene_video, "media.window_mb=4096")

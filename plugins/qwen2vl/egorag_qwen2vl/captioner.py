@@ -61,6 +61,10 @@ class Qwen2VLCaptioner(Qwen2VLComponent[CaptionOptions]):
             finally:
                 qwen.inputs.end_window(job.path)
 
+    def reads_keyframes(self) -> bool:
+        """No: it reads the scene's frames at ``fps`` (or the video stage's inputs of them)."""
+        return False
+
     def caption_batch(self, job: VideoJob, qwen: Qwen2VL, indices: list[int]) -> None:
         """Caption the scenes ``indices`` of ``job`` in one ``generate`` call; inputs the video
         stage preprocessed on this model are reused."""

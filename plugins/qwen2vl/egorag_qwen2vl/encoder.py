@@ -78,14 +78,16 @@ class Qwen2VLVideoEncoder(Qwen2VLComponent[VideoOptions]):
         """``num_keyframes`` frames spread uniformly over the scene."""
         return FrameSampling(None, self.options.num_keyframes)
 
-    def frame_samplings(self) -> list[FrameSampling]:
-        """The frames at ``fps`` and the keyframes: the window decodes both."""
-        return [self.frame_sampling(), self.keyframe_sampling()]
-
     def finish_scene(self, job: VideoJob, index: int, vector: np.ndarray) -> None:
-        """Store the scene's embedding and its ``num_keyframes`` uniform keyframes."""
+        """Store the scene's embedding and the times of its ``num_keyframes`` uniform
+        keyframes; the frames too when a later stage reads them (``job.keyframes_wanted``)."""
         result = job.results[index]
         result.video = vector
-        keyframes = self.keyframe_sampling().sample(job.frames, job.scenes[index])
+        sampling, scene = self.keyframe_sampling(), job.scenes[index]
+        if not job.keyframes_wanted:
+            indices = sampling.indices(job.frames, scene)
+            result.keyframe_times = [i / job.frames.fps for i in indices]
+            return
+        keyframes = sampling.sample(job.frames, scene)
         result.keyframes = keyframes.array
         result.keyframe_times = list(keyframes.times)

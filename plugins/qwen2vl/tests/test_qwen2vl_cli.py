@@ -21,6 +21,9 @@ def test_egorag_cli_qwen2vl_captioner2(run_egorag, qwen):
     video, caption = (report["stages"][stage]["stats"] for stage in ("video", "caption"))
     assert video["preprocess_calls"] == 4 and video["vision_calls"] == 1  # batch_size 4
     assert caption["preprocess_calls"] == 0 and caption["preprocess_cache_hits"] == 4
+    # captioner2 reads no keyframes: only the frames at fps (1 fps, at least 4) are decoded
+    (row,) = report["videos"]
+    assert row["frames_needed"] == row["frames_decoded"] <= 4 * 4
 
     import lancedb
 
@@ -28,3 +31,4 @@ def test_egorag_cli_qwen2vl_captioner2(run_egorag, qwen):
     hidden = qwen.model.config.text_config.hidden_size
     assert len(scenes) == 4 and all(len(v) == hidden for v in scenes["video_vector"])
     assert all(isinstance(t, str) and t == " ".join(t.split()) for t in scenes["caption_text"])
+    assert all(len(times) == 8 for times in scenes["keyframe_times"])  # times, for thumbnails

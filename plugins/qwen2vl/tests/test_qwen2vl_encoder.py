@@ -56,20 +56,32 @@ def test_embeddings_dim_dtype_and_keyframes(encode, qwen):
     assert encode(num_keyframes=3)[0].keyframes.shape[0] == 3
 
 
-def test_window_holds_every_frame_the_encoder_reads(egorag_component, egorag_job, egorag_video):
-    """What ``frame_samplings()`` declares (the frames at ``fps`` and the keyframes) is all
-    the encoder reads: in a window of those frames nothing goes back to the decoder."""
+@pytest.mark.parametrize("wanted", [True, False])
+def test_window_holds_every_frame_the_encoder_reads(
+    egorag_component, egorag_job, egorag_video, wanted
+):
+    """What the encoder declares (the frames at ``fps``, and the keyframes when a later stage
+    reads them) is all it reads: in a window of those frames nothing goes back to the
+    decoder. Without readers, only the keyframes' times are handed on."""
     from egorag_core.window import FrameCounts, WindowFrames, needed_indices
 
     encoder = egorag_component("video", "qwen2vl")
+    samplings = encoder.frame_samplings() + ([encoder.keyframe_sampling()] if wanted else [])
     with egorag_job(egorag_video, SCENES) as job:
-        needed = needed_indices(job.frames, SCENES, encoder.frame_samplings())
+        needed = needed_indices(job.frames, SCENES, samplings)
         counts = FrameCounts()
         window = job.window(range(len(SCENES)),
                             WindowFrames(job.frames, set().union(*needed), counts))  # fmt: skip
+        window.keyframes_wanted = wanted
         encoder.process(window)
+        picked = [encoder.keyframe_sampling().indices(job.frames, scene) for scene in SCENES]
+        fps = job.frames.fps
     assert counts.needed == counts.decoded == len(set().union(*needed))  # no request missed
-    assert all(r.keyframes.shape[0] == encoder.options.num_keyframes for r in window.results)
+    keys = encoder.options.num_keyframes
+    for scene, result, indices in zip(SCENES, window.results, picked, strict=True):
+        assert result.keyframe_times == [i / fps for i in indices] and len(indices) == keys
+        assert scene.start <= result.keyframe_times[0] < result.keyframe_times[-1] < scene.end
+        assert (result.keyframes.shape[0] == keys) if wanted else result.keyframes is None
 
 
 def test_mean_and_first_pooling(encode):

@@ -76,6 +76,9 @@ class ColorNameCaptioner(StageComponent[ColorNameOptions]):
     def scenes_per_call(self) -> int:
         return self.options.batch_size
 
+    def reads_keyframes(self) -> bool:
+        return self.options.source == "keyframes"
+
     def frame_sampling(self) -> FrameSampling | None:
         if self.options.source == "frames":
             return FrameSampling(self.options.fps, self.options.max_frames)
