@@ -58,7 +58,12 @@ def test_cfg_job_override_of_plugin_option():
 def test_compose_with_plugin_group():
     cfg, choices = compose(["video=colorhist", "caption=colorname"])
     assert cfg["video"] == {"bins": 8, "fps": 2.0, "max_frames": 8, "seconds_per_scene": 0.0}
-    assert cfg["caption"] == {"source": "keyframes", "fps": 1.0, "max_frames": 4}
+    assert cfg["caption"] == {
+        "source": "keyframes",
+        "fps": 1.0,
+        "max_frames": 4,
+        "batch_size": 1,
+    }
     assert choices["video"] == "colorhist"
     assert choices["caption"] == "colorname"
     assert choices["scenes"] == "content"
