@@ -4,7 +4,7 @@ Builds a speech track of known text (espeak-ng, forty sentences in two voices, s
 1.2 s apart, until ``--minutes`` are filled) in a small video (64x64 black frames, 16 kHz PCM
 audio), then transcribes it through egorag's ``audio/asr=faster_whisper`` component
 (``packaged:tiny.en``, int8), once with ``batch_size: 0`` (sequential ``WhisperModel.transcribe``)
-and once with ``batch_size: 4`` (``BatchedInferencePipeline`` fed a batch at a time),
+and once with ``batch_size: 3`` (the default: ``BatchedInferencePipeline`` fed a batch at a time),
 alternating A,B,A,B, each in a fresh process (``--modes ... whole-track`` adds faster-whisper's
 pipeline called on the whole track at once, outside egorag). Per run: the ASR pass's wall and
 CPU seconds (model loaded and audio extracted before the clock starts), its word error rate
@@ -81,12 +81,12 @@ SENTENCES = (
 #: espeak-ng voices (and pitch), the two of egorag_core.testing.SPEECH_SENTENCES.
 VOICES = (("-v", "en-us+klatt", "-p", "40"), ("-v", "en+f4", "-p", "99"))
 ESPEAK_RATE = 22050
-#: Mode name -> batch_size.
 #: Each mode's faster_whisper options over the defaults (beam_size 5).
 MODES: dict[str, dict[str, int]] = {
     "sequential": {"batch_size": 0},
-    "batched": {"batch_size": 4},
+    "batched": {"batch_size": 3},
     "batched-2": {"batch_size": 2},
+    "batched-4": {"batch_size": 4},
     "batched-8": {"batch_size": 8},
     "batched-greedy": {"batch_size": 4, "beam_size": 1},
     "whole-track": {"batch_size": 8},

@@ -25,7 +25,7 @@ def words_of(text):
 
 def test_batched_is_the_default_for_video_mode(egorag_component):
     component = egorag_component("audio/asr", "faster_whisper")
-    assert component.options.batch_size == 4 and component.batched
+    assert component.options.batch_size == 3 and component.batched
     assert not egorag_component("audio/asr", "faster_whisper", mode="scene").batched
     for size in (0, 1):
         assert not egorag_component("audio/asr", "faster_whisper", batch_size=size).batched
