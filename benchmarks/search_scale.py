@@ -317,16 +317,18 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
     return {"p50_ms": statistics.median(ms), "p95_ms": ms[min(len(ms) - 1, int(0.95 * len(ms)))]}
 
 
-def timed_searches(index: Any, queries: list[str], modality: str, **filters: Any) -> dict:
-    """p50/p95 of ``index.search`` over ``queries`` (the query embedding included)."""
+def timed_searches(index: Any, queries: list[str], modality: str, rounds: int = 1,
+                   **filters: Any) -> dict:  # fmt: skip
+    """p50/p95 of ``index.search`` over ``queries`` asked ``rounds`` times over (the query
+    embedding included each time)."""
     index.search(queries[0], 10, modality, **filters)  # warm: models, caches
     seconds = []
-    for query in queries:
+    for query in queries * rounds:
         index._vectors.clear()
         start = time.perf_counter()
         index.search(query, 10, modality, **filters)
         seconds.append(time.perf_counter() - start)
-    return percentiles(seconds)
+    return {**percentiles(seconds), "n": len(seconds)}
 
 
 def recall(index: Any, queries: list[str], where: str | None = None,
@@ -349,14 +351,26 @@ def recall(index: Any, queries: list[str], where: str | None = None,
     return out
 
 
-def query_phase(out: Path, count: int, nprobes: int, refine: int) -> dict:
+def query_set(count: int, seed: int) -> list[str]:
+    """``count`` queries, transcript-like and caption-like in turn."""
+    texts = sentences(count, seed) + sentences(count, seed + 1, caption=True)
+    return [texts[i // 2 + (i % 2) * count] for i in range(count)]
+
+
+def query_phase(out: Path, count: int, nprobes: int, refine: int, rounds: int) -> dict:
+    """Latency per modality; ``auto`` three ways: queries no list has seen (the partitions
+    they probe read now, unless an earlier query read them), the query set's first ``auto``
+    pass (after each single list has searched it), and warm: ``rounds`` more passes."""
     index = open_index(out)
     index.nprobes, index.refine_factor = nprobes, refine
-    texts = sentences(count, 11) + sentences(count, 12, caption=True)
-    queries = [texts[i // 2 + (i % 2) * count] for i in range(count)]
+    queries = query_set(count, 11)
     result: dict[str, Any] = {"latency": {}, "nprobes": nprobes, "refine_factor": refine}
-    for modality in ("text", "caption", "video", "audio", "transcript", "auto"):
+    for modality in ("text", "caption", "video", "audio", "transcript"):
         result["latency"][modality] = timed_searches(index, queries, modality)
+    latency = result["latency"]
+    latency["auto, new queries"] = timed_searches(index, query_set(count, 31), "auto")
+    latency["auto, first pass"] = timed_searches(index, queries, "auto")
+    latency["auto"] = timed_searches(index, queries, "auto", rounds)
     videos = index.scenes.count_rows() // SCENES_PER_VIDEO  # one every 12 h: a week mid-way
     middle = START + dt.timedelta(hours=6 * videos)
     week = {"after": middle.isoformat(), "before": (middle + dt.timedelta(days=7)).isoformat()}
@@ -407,6 +421,7 @@ def main() -> None:
     parser.add_argument("--min-rows", type=int, default=100_000, help="ANN index threshold")
     parser.add_argument("--kind", default=IndexSettings.kind)
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="warm auto passes of the queries")
     parser.add_argument("--nprobes", type=int, default=None)
     parser.add_argument("--refine-factor", type=int, default=None)
     parser.add_argument("--cold-runs", type=int, default=5)
@@ -425,7 +440,7 @@ def main() -> None:
                                args.kind)))  # fmt: skip
         return
     if args.phase == "query":
-        print(json.dumps(query_phase(args.out, args.queries, nprobes, refine)))
+        print(json.dumps(query_phase(args.out, args.queries, nprobes, refine, args.rounds)))
         return
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"machine": machine(), "checkout": checkout(),
@@ -437,8 +452,8 @@ def main() -> None:
                       str(args.noise), "--min-rows", str(args.min_rows), "--kind", args.kind]
             + (["--reindex"] if args.reindex else []))
     report["query"], report["query_peak_rss_kib"] = under_time(
-        common + ["--phase", "query", "--queries", str(args.queries), "--nprobes", str(nprobes),
-                  "--refine-factor", str(refine)])  # fmt: skip
+        common + ["--phase", "query", "--queries", str(args.queries), "--rounds", str(args.rounds),
+                  "--nprobes", str(nprobes), "--refine-factor", str(refine)])  # fmt: skip
     report["cold_cli"] = cold_cli(args.out, args.cold_runs)
     text = json.dumps(report, indent=2, default=str)
     (args.out / f"report-{args.rows}-{args.kind}.json").write_text(text)
