@@ -7,6 +7,7 @@ the same ``from_pretrained(folder)`` path as ``Qwen/Qwen2-VL-7B-Instruct``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 #: Qwen2-VL's chat template (as shipped with Qwen/Qwen2-VL-7B-Instruct).
 CHAT_TEMPLATE = (
@@ -42,35 +43,20 @@ SPECIAL_TOKENS = (
 TINY_NAME = "qwen2vl"
 
 
-def build_tiny_qwen2vl(folder: Path) -> None:
-    """Save a tiny random Qwen2-VL (model, tokenizer, processor config) into ``folder``."""
-    import torch
-    from egorag_core.tiny import train_tiny_tokenizer
-    from transformers import (
-        GenerationConfig,
-        Qwen2VLConfig,
-        Qwen2VLForConditionalGeneration,
-        Qwen2VLImageProcessorPil,
-    )
+def tiny_config(vocab_size: int, ids: dict[str, int]) -> Any:
+    """A two-layer Qwen2-VL config (64-wide text model, 32-wide vision tower) for a tokenizer of
+    ``vocab_size`` tokens whose special tokens have the ``ids`` given."""
+    from transformers import Qwen2VLConfig
 
-    tokenizer = train_tiny_tokenizer(
-        vocab_size=384,
-        special_tokens=SPECIAL_TOKENS,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        chat_template=CHAT_TEMPLATE,
-        model_max_length=32768,
-    )
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     hidden, heads = 64, 4
     head_dim = hidden // heads
     # mrope sections split the head_dim / 2 rotary frequencies over (t, h, w) as 2:3:3, like
     # the 7B's [16, 24, 24] for head_dim 128.
     unit = head_dim // 16
     mrope = [unit * 2, unit * 3, unit * 3]
-    config = Qwen2VLConfig(
+    return Qwen2VLConfig(
         text_config={
-            "vocab_size": len(tokenizer),
+            "vocab_size": vocab_size,
             "hidden_size": hidden,
             "intermediate_size": 128,
             "num_hidden_layers": 2,
@@ -97,8 +83,29 @@ def build_tiny_qwen2vl(folder: Path) -> None:
         vision_start_token_id=ids["<|vision_start|>"],
         vision_end_token_id=ids["<|vision_end|>"],
     )
+
+
+def build_tiny_qwen2vl(folder: Path) -> None:
+    """Save a tiny random Qwen2-VL (model, tokenizer, processor config) into ``folder``."""
+    import torch
+    from egorag_core.tiny import train_tiny_tokenizer
+    from transformers import (
+        GenerationConfig,
+        Qwen2VLForConditionalGeneration,
+        Qwen2VLImageProcessorPil,
+    )
+
+    tokenizer = train_tiny_tokenizer(
+        vocab_size=384,
+        special_tokens=SPECIAL_TOKENS,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        chat_template=CHAT_TEMPLATE,
+        model_max_length=32768,
+    )
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     torch.manual_seed(0)
-    model = Qwen2VLForConditionalGeneration(config).eval()
+    model = Qwen2VLForConditionalGeneration(tiny_config(len(tokenizer), ids)).eval()
     model.generation_config = GenerationConfig(
         bos_token_id=ids["<|endoftext|>"],
         eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
